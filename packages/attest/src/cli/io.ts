@@ -1,0 +1,115 @@
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { AttestArgumentError, AttestError, EvidenceParseError, type VerificationIssue } from "../common/errors.js";
+import type { Check } from "../common/check.js";
+
+/** Exit codes shared by every `peer-attest verify` kind. */
+export const EXIT_OK = 0;
+export const EXIT_REJECTED = 1;
+export const EXIT_UNUSABLE = 2;
+
+/** Reads a file named on the command line; a missing file is unusable input (exit 2). */
+export function readInputFile(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (cause) {
+    throw new EvidenceParseError("input_file_unreadable", `cannot read ${what} file ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Reads and parses a JSON file named on the command line. */
+export function readJsonFile(path: string, what: string): unknown {
+  const text = new TextDecoder().decode(readInputFile(path, what));
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new EvidenceParseError("input_json_invalid", `${what} file ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** `--now ISO` (or a Unix time in seconds); defaults to the wall clock only at the CLI boundary. */
+export function parseNow(value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const date = /^\d+$/.test(value) ? new Date(Number(value) * 1000) : new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new AttestArgumentError("cli_now_invalid", `--now must be an ISO 8601 time or Unix seconds, got "${value}"`);
+  }
+  return date;
+}
+
+const useColor = () => process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+const paint = (code: string, text: string) => (useColor() ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+/** Renders the human report: a header, the facts, and every check with ✓ / ✗ / –. */
+export function renderReport(
+  title: string,
+  verdict: { ok: boolean; verified: boolean },
+  facts: ReadonlyArray<readonly [string, string | number | boolean | null | undefined]>,
+  checks: readonly Check[],
+  errors: readonly VerificationIssue[],
+): string {
+  const lines: string[] = [];
+  const status = verdict.ok
+    ? paint("32;1", "ACCEPTED")
+    : verdict.verified
+      ? paint("33;1", "REJECTED by policy")
+      : paint("31;1", "REJECTED: not verified");
+  lines.push(`${title}: ${status}`, "");
+  const width = Math.max(0, ...facts.map(([label]) => label.length));
+  for (const [label, value] of facts) {
+    if (value === undefined || value === null) continue;
+    lines.push(`  ${label.padEnd(width)}  ${String(value)}`);
+  }
+  if (facts.length > 0) lines.push("");
+  lines.push("  checks:");
+  for (const check of checks) {
+    const mark = check.status === "pass" ? paint("32", "✓") : check.status === "fail" ? paint("31", "✗") : paint("90", "–");
+    const detail = check.detail ? `  (${check.detail})` : "";
+    const code = check.code ? ` [${check.code}]` : "";
+    lines.push(`  ${mark} ${check.label}${code}${detail}`);
+  }
+  const unlisted = errors.filter((e) => !checks.some((c) => c.code === e.code && c.detail === e.message));
+  if (unlisted.length > 0) {
+    lines.push("", "  errors:");
+    for (const e of unlisted) lines.push(`  ${paint("31", "✗")} [${e.code}] ${e.message}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Exit code for a finished verification. */
+export function exitCodeOf(result: { ok: boolean }): number {
+  return result.ok ? EXIT_OK : EXIT_REJECTED;
+}
+
+/**
+ * Runs one CLI command: errors that mean "unusable input" (parse errors, bad arguments, collateral
+ * that could not be obtained) print a clear message (or a JSON object with `--json`) and exit 2.
+ */
+export async function runCommand(kind: string, json: boolean, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!AttestError.isInstance(error)) throw error;
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, verified: false, kind, errors: [{ code: error.code, message: error.message }] }, null, 2)}\n`,
+      );
+    } else {
+      process.stderr.write(`peer-attest: ${error.message} [${error.code}]\n`);
+      if (error.retryable) process.stderr.write("peer-attest: this is retryable: the collateral could not be obtained now.\n");
+    }
+    return EXIT_UNUSABLE;
+  }
+}
+
+/** Option parsing for a command: unknown options are an error, never ignored. */
+export function parseCommandArgs<T extends NonNullable<Parameters<typeof parseArgs>[0]>["options"]>(
+  args: readonly string[],
+  options: T,
+) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
+  } catch (cause) {
+    throw new AttestArgumentError("cli_arguments_invalid", (cause as Error).message, { cause });
+  }
+}

@@ -1,0 +1,138 @@
+import { EvidenceParseError } from "./errors.js";
+
+/** Lowercase hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += (bytes[i] as number).toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Bytes of a hex string (whitespace and a `0x` prefix allowed). Throws `input_hex_invalid`. */
+export function fromHex(text: string): Uint8Array {
+  const clean = text.replace(/\s+/g, "").replace(/^0x/i, "");
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new EvidenceParseError("input_hex_invalid", "input is not valid hex");
+  }
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Bytes of standard or URL-safe base64 (whitespace and missing padding allowed). */
+export function fromBase64(text: string): Uint8Array {
+  const clean = text.replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.replace(/=+$/, "").length % 4 === 1) {
+    throw new EvidenceParseError("input_base64_invalid", "input is not valid base64");
+  }
+  const padded = clean.padEnd(Math.ceil(clean.length / 4) * 4, "=");
+  const binary = atob(padded);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/** Standard base64 of bytes. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i] as number);
+  return btoa(binary);
+}
+
+/**
+ * Evidence files come as raw bytes, hex text or base64 text. Text is recognised only when every byte
+ * is printable ASCII or whitespace; hex wins over base64 when both would parse (hex is a subset).
+ */
+export function decodeEvidenceInput(data: Uint8Array): Uint8Array {
+  if (data.length === 0) throw new EvidenceParseError("input_empty", "input is empty");
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i] as number;
+    const text = (b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09;
+    if (!text) return data;
+  }
+  const text = new TextDecoder().decode(data).trim();
+  const compact = text.replace(/\s+/g, "").replace(/^0x/i, "");
+  if (/^[0-9a-fA-F]+$/.test(compact) && compact.length % 2 === 0) return fromHex(compact);
+  return fromBase64(text);
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+export function isAllZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Bounds-checked little-endian reader over a byte span. Every read names the field, so a truncated
+ * structure fails with the field that did not fit instead of reading garbage.
+ */
+export class ByteReader {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private readonly errorCode: string;
+  private readonly structure: string;
+
+  constructor(bytes: Uint8Array, structure: string, errorCode: string) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.structure = structure;
+    this.errorCode = errorCode;
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  need(offset: number, size: number, field: string): void {
+    if (offset < 0 || size < 0 || offset + size > this.bytes.length) {
+      throw new EvidenceParseError(
+        this.errorCode,
+        `${this.structure} truncated: ${field} needs bytes [${offset}, ${offset + size}) but only ${this.bytes.length} are present`,
+        { details: { field, offset, size, available: this.bytes.length } },
+      );
+    }
+  }
+
+  u8(offset: number, field: string): number {
+    this.need(offset, 1, field);
+    return this.view.getUint8(offset);
+  }
+
+  u16(offset: number, field: string): number {
+    this.need(offset, 2, field);
+    return this.view.getUint16(offset, true);
+  }
+
+  u32(offset: number, field: string): number {
+    this.need(offset, 4, field);
+    return this.view.getUint32(offset, true);
+  }
+
+  u64(offset: number, field: string): bigint {
+    this.need(offset, 8, field);
+    return this.view.getBigUint64(offset, true);
+  }
+
+  /** A copy-free view of `size` bytes at `offset`. */
+  slice(offset: number, size: number, field: string): Uint8Array {
+    this.need(offset, size, field);
+    return this.bytes.subarray(offset, offset + size);
+  }
+}

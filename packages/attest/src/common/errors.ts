@@ -1,0 +1,106 @@
+/**
+ * Every failure in `@peercycles/attest` is an {@link AttestError} with a stable `code` string that
+ * callers and scripts branch on. Codes never change meaning; new failures get new codes.
+ *
+ * Three families, because callers must treat them differently:
+ * - {@link EvidenceParseError}: the bytes are not evidence of the claimed format (unusable input).
+ * - {@link EvidenceInvalidError}: the evidence parses but is not genuine, or its collateral says no.
+ *   Never retryable.
+ * - {@link CollateralUnavailableError}: what is needed to decide could not be obtained (network,
+ *   offline mode without a cache). Retryable: it says nothing about the evidence.
+ * - {@link PolicyViolationError}: genuine evidence that the caller's policy does not accept.
+ */
+const ATTEST_ERROR_MARKER = Symbol.for("peercycles.attest.error");
+
+/** Base URL of the error reference; each error links to its code's anchor. */
+export const ATTEST_ERRORS_DOCS = "https://github.com/peercycles/peercycles/blob/main/docs/attest-errors.md";
+
+export interface AttestErrorOptions {
+  cause?: unknown;
+  /** Extra structured facts about the failure (offsets, expected and actual values). */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+export class AttestError extends Error {
+  /** Stable, machine-readable code, e.g. `tdx_quote_signature_invalid`. */
+  readonly code: string;
+  /** Whether trying again later may succeed (only for unavailable collateral). */
+  readonly retryable: boolean;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  readonly [ATTEST_ERROR_MARKER] = true;
+
+  constructor(code: string, message: string, options: AttestErrorOptions & { retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AttestError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+
+  /** Link to the documentation of this error's code. */
+  get docsUrl(): string {
+    return `${ATTEST_ERRORS_DOCS}#${this.code}`;
+  }
+
+  /** True for any `AttestError`, even one from another copy of this package. */
+  static isInstance(value: unknown): value is AttestError {
+    return typeof value === "object" && value !== null && ATTEST_ERROR_MARKER in value;
+  }
+
+  toJSON(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** The input is not well-formed evidence (truncated, wrong version, bad lengths, bad encoding). */
+export class EvidenceParseError extends AttestError {
+  constructor(code: string, message: string, options?: AttestErrorOptions) {
+    super(code, message, options);
+    this.name = "EvidenceParseError";
+  }
+}
+
+/** The evidence is well-formed but not genuine, or its collateral rejects it. */
+export class EvidenceInvalidError extends AttestError {
+  constructor(code: string, message: string, options?: AttestErrorOptions) {
+    super(code, message, options);
+    this.name = "EvidenceInvalidError";
+  }
+}
+
+/** Collateral needed to decide could not be obtained. Retryable; says nothing about the evidence. */
+export class CollateralUnavailableError extends AttestError {
+  constructor(code: string, message: string, options?: AttestErrorOptions) {
+    super(code, message, { ...options, retryable: true });
+    this.name = "CollateralUnavailableError";
+  }
+}
+
+/** The evidence is genuine but the caller's policy does not accept it. */
+export class PolicyViolationError extends AttestError {
+  constructor(code: string, message: string, options?: AttestErrorOptions) {
+    super(code, message, options);
+    this.name = "PolicyViolationError";
+  }
+}
+
+/** A caller passed an argument of the wrong shape (a programming error, not bad evidence). */
+export class AttestArgumentError extends AttestError {
+  constructor(code: string, message: string, options?: AttestErrorOptions) {
+    super(code, message, options);
+    this.name = "AttestArgumentError";
+  }
+}
+
+/** One entry of a result's `errors` list: stable code and human message. */
+export interface VerificationIssue {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Turns any thrown value into a result entry; non-AttestErrors become `internal_error`. */
+export function toIssue(error: unknown): VerificationIssue {
+  if (AttestError.isInstance(error)) return { code: error.code, message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: "internal_error", message };
+}

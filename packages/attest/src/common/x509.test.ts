@@ -1,0 +1,105 @@
+import { readVector, readVectorText } from "@peercycles/internal-vectors";
+import { describe, expect, it } from "vitest";
+import { AttestError } from "./errors.js";
+import {
+  isRevoked,
+  parseCertificate,
+  parseCertificates,
+  parseCrl,
+  SignatureVerdictCache,
+  verifyCertificateChain,
+  verifyCrl,
+} from "./x509.js";
+
+const intelRoot = () => parseCertificates(readVectorText("roots/intel_sgx_root_ca.pem"));
+const pckCrlChain = () => parseCertificates(readVectorText("tdx/google-go-tdx-guest/pckCrlIssuerChain.pem"));
+const inWindow = new Date("2023-07-01T01:00:00Z");
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (AttestError.isInstance(error)) return error.code;
+    throw error;
+  }
+  return "no error";
+}
+
+describe("X.509 chains on real Intel and AMD certificates", () => {
+  it("verifies the Intel PCK Platform CA to the pinned SGX root", async () => {
+    const [platformCa, root] = pckCrlChain();
+    const chain = await verifyCertificateChain(platformCa!, [root!], { roots: intelRoot(), now: inWindow, label: "PCK" });
+    expect(chain.path.map((c) => c.subject.split(",")[0])).toEqual(["CN=Intel SGX PCK Platform CA", "CN=Intel SGX Root CA"]);
+  });
+
+  it("verifies AMD's RSA-PSS ASK to ARK chain (Milan)", async () => {
+    const [ask, ark] = parseCertificates(readVectorText("roots/amd/go-sev-guest_ask_ark_milan.pem"));
+    const chain = await verifyCertificateChain(ask!, [], { roots: [ark!], now: inWindow, label: "AMD" });
+    expect(chain.root.subject).toContain("CN=ARK-Milan");
+  });
+
+  it("rejects a chain whose root is not pinned", async () => {
+    const [platformCa, root] = pckCrlChain();
+    const amdArk = parseCertificates(readVectorText("roots/amd/ark_milan.pem"));
+    expect(await codeOf(verifyCertificateChain(platformCa!, [root!], { roots: amdArk, now: inWindow, label: "PCK" }))).toBe(
+      "certificate_chain_untrusted",
+    );
+  });
+
+  it("rejects a tampered signature on the intermediate", async () => {
+    const [platformCa] = pckCrlChain();
+    const der = new Uint8Array(platformCa!.der);
+    der[der.length - 5]! ^= 0x01;
+    const tampered = parseCertificate(der);
+    expect(await codeOf(verifyCertificateChain(tampered, [], { roots: intelRoot(), now: inWindow, label: "PCK" }))).toBe(
+      "certificate_signature_invalid",
+    );
+  });
+
+  it("rejects an intermediate that is expired at now", async () => {
+    const [platformCa] = pckCrlChain();
+    const later = new Date(platformCa!.notAfter.getTime() + 1000);
+    expect(await codeOf(verifyCertificateChain(platformCa!, [], { roots: intelRoot(), now: later, label: "PCK" }))).toBe(
+      "certificate_expired",
+    );
+  });
+
+  it("reports a missing intermediate", async () => {
+    const vcek = parseCertificate(readVector("sev-snp/google-go-sev-guest/vcek.testcer"));
+    const ark = parseCertificates(readVectorText("roots/amd/ark_milan.pem"));
+    expect(await codeOf(verifyCertificateChain(vcek, [], { roots: ark, now: inWindow, label: "VCEK" }))).toBe(
+      "certificate_chain_incomplete",
+    );
+  });
+
+  it("caches verified links so a second verification does no signature work", async () => {
+    const [platformCa] = pckCrlChain();
+    const cache = new SignatureVerdictCache();
+    await verifyCertificateChain(platformCa!, [], { roots: intelRoot(), now: inWindow, label: "PCK", cache });
+    expect(cache.has(platformCa!.der, intelRoot()[0]!.der)).toBe(true);
+  });
+});
+
+describe("CRLs", () => {
+  it("verifies the real Intel root CA CRL and finds nothing revoked among the CAs", async () => {
+    const crl = parseCrl(readVector("tdx/google-go-tdx-guest/rootcrl.der"));
+    const [root] = intelRoot();
+    await verifyCrl(crl, root!, inWindow, "root CA");
+    expect(isRevoked(crl, pckCrlChain()[0]!)).toBe(false);
+  });
+
+  it("rejects the root CA CRL after its nextUpdate", async () => {
+    const crl = parseCrl(readVector("tdx/google-go-tdx-guest/rootcrl.der"));
+    expect(await codeOf(verifyCrl(crl, intelRoot()[0]!, new Date("2053-07-01T01:00:00Z"), "root CA"))).toBe("crl_expired");
+  });
+
+  it("rejects a CRL signed by someone else", async () => {
+    const crl = parseCrl(readVector("tdx/google-go-tdx-guest/rootcrl.der"));
+    expect(await codeOf(verifyCrl(crl, pckCrlChain()[0]!, inWindow, "root CA"))).toBe("crl_issuer_mismatch");
+  });
+
+  it("rejects malformed DER with a parse error", () => {
+    expect(() => parseCrl(new Uint8Array([0x30, 0x03, 0x02, 0x01]))).toThrow(AttestError);
+    expect(() => parseCertificate(new Uint8Array([0x30, 0x80]))).toThrow(/certificate is not valid DER/);
+  });
+});

@@ -1,0 +1,473 @@
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { fromBase64, toHex } from "./bytes.js";
+import { AttestError, EvidenceInvalidError, EvidenceParseError } from "./errors.js";
+import { derSignatureToRaw, type EcCurve, type HashName, verifyEcdsa, verifyRsaPkcs1, verifyRsaPss } from "./webcrypto.js";
+
+/**
+ * X.509 certificates and CRLs, parsed with pkijs/asn1js, checked with WebCrypto.
+ * The signed spans (`tbs`) are the exact bytes from the input, never a re-encoding, so a signature
+ * is checked over what the vendor signed.
+ */
+
+export const OID = {
+  ecPublicKey: "1.2.840.10045.2.1",
+  rsaEncryption: "1.2.840.113549.1.1.1",
+  rsaPss: "1.2.840.113549.1.1.10",
+  p256: "1.2.840.10045.3.1.7",
+  p384: "1.3.132.0.34",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  ecdsaWithSha384: "1.2.840.10045.4.3.3",
+  ecdsaWithSha512: "1.2.840.10045.4.3.4",
+  sha256WithRsa: "1.2.840.113549.1.1.11",
+  sha384WithRsa: "1.2.840.113549.1.1.12",
+  sha256: "2.16.840.1.101.3.4.2.1",
+  sha384: "2.16.840.1.101.3.4.2.2",
+  sha512: "2.16.840.1.101.3.4.2.3",
+  basicConstraints: "2.5.29.19",
+  keyUsage: "2.5.29.15",
+  crlDistributionPoints: "2.5.29.31",
+} as const;
+
+const NAME_TYPES: Record<string, string> = {
+  "2.5.4.3": "CN",
+  "2.5.4.6": "C",
+  "2.5.4.7": "L",
+  "2.5.4.8": "ST",
+  "2.5.4.10": "O",
+  "2.5.4.11": "OU",
+  "2.5.4.5": "serialNumber",
+  "1.2.840.113549.1.9.1": "emailAddress",
+};
+
+export type PublicKeyInfo =
+  | { readonly kind: "ec"; readonly curve: EcCurve; readonly point: Uint8Array; readonly spki: Uint8Array }
+  | { readonly kind: "rsa"; readonly spki: Uint8Array }
+  | { readonly kind: "other"; readonly algorithm: string; readonly spki: Uint8Array };
+
+export interface CertificateExtension {
+  readonly oid: string;
+  readonly critical: boolean;
+  /** DER of the extension's OCTET STRING content. */
+  readonly value: Uint8Array;
+}
+
+/** A parsed X.509 certificate. Readonly; `der` and `tbs` are views of the input bytes. */
+export interface Certificate {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly subject: string;
+  readonly issuer: string;
+  /** Serial number, lowercase hex without leading zero bytes. */
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly signatureAlgorithm: string;
+  /** pkijs AlgorithmIdentifier params (RSA-PSS carries hash and salt here). */
+  readonly signatureParams: unknown;
+  readonly signature: Uint8Array;
+  readonly publicKey: PublicKeyInfo;
+  readonly extensions: readonly CertificateExtension[];
+  readonly isCa: boolean;
+  /** The pkijs object, for callers that need a field not surfaced here. */
+  readonly raw: pkijs.Certificate;
+}
+
+function nameToString(name: pkijs.RelativeDistinguishedNames): string {
+  return name.typesAndValues
+    .map((tv) => `${NAME_TYPES[tv.type] ?? tv.type}=${String((tv.value.valueBlock as { value?: unknown }).value ?? "")}`)
+    .join(", ");
+}
+
+function trimSerial(bytes: Uint8Array): string {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return toHex(bytes.subarray(i));
+}
+
+function publicKeyOf(spkiInfo: pkijs.PublicKeyInfo, spki: Uint8Array): PublicKeyInfo {
+  const algorithm = spkiInfo.algorithm.algorithmId;
+  if (algorithm === OID.ecPublicKey) {
+    const params = spkiInfo.algorithm.algorithmParams as asn1js.ObjectIdentifier | undefined;
+    const curveOid = params?.valueBlock?.toString?.();
+    const curve: EcCurve | undefined = curveOid === OID.p256 ? "P-256" : curveOid === OID.p384 ? "P-384" : undefined;
+    if (curve) return { kind: "ec", curve, point: new Uint8Array(spkiInfo.subjectPublicKey.valueBlock.valueHexView), spki };
+  }
+  if (algorithm === OID.rsaEncryption || algorithm === OID.rsaPss) return { kind: "rsa", spki };
+  return { kind: "other", algorithm, spki };
+}
+
+const certificateCache = new Map<string, Certificate>();
+const CERTIFICATE_CACHE_LIMIT = 1024;
+
+function bytesKey(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i] as number);
+  return s;
+}
+
+/**
+ * Parses one DER certificate. Parsed certificates are memoised by their bytes (they are immutable),
+ * so verifying the same chain again skips the ASN.1 work.
+ * @throws EvidenceParseError `certificate_malformed`
+ */
+export function parseCertificate(der: Uint8Array): Certificate {
+  const key = bytesKey(der);
+  const cached = certificateCache.get(key);
+  if (cached) return cached;
+  let cert: pkijs.Certificate;
+  let spkiBytes: Uint8Array;
+  let tbs: Uint8Array;
+  try {
+    const asn = asn1js.fromBER(der as BufferSource);
+    if (asn.offset === -1 || asn.offset !== der.length) throw new Error("not a single DER object");
+    cert = new pkijs.Certificate({ schema: asn.result });
+    tbs = new Uint8Array(cert.tbsView);
+    const seq = asn.result as asn1js.Sequence;
+    const tbsSeq = seq.valueBlock.value[0] as asn1js.Sequence;
+    const spkiNode = tbsSeq.valueBlock.value.find(
+      (node, index) => index >= 5 && node instanceof asn1js.Sequence && node.valueBlock.value.length === 2 && node.valueBlock.value[1] instanceof asn1js.BitString,
+    );
+    spkiBytes = spkiNode ? new Uint8Array(spkiNode.valueBeforeDecodeView) : new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER());
+  } catch (cause) {
+    throw new EvidenceParseError("certificate_malformed", "certificate is not valid DER X.509", { cause });
+  }
+  const extensions = (cert.extensions ?? []).map((ext) => ({
+    oid: ext.extnID,
+    critical: ext.critical,
+    value: new Uint8Array(ext.extnValue.valueBlock.valueHexView),
+  }));
+  const basic = cert.extensions?.find((ext) => ext.extnID === OID.basicConstraints)?.parsedValue as
+    | pkijs.BasicConstraints
+    | undefined;
+  const parsed: Certificate = {
+    der,
+    tbs,
+    subject: nameToString(cert.subject),
+    issuer: nameToString(cert.issuer),
+    serialNumber: trimSerial(new Uint8Array(cert.serialNumber.valueBlock.valueHexView)),
+    notBefore: cert.notBefore.value,
+    notAfter: cert.notAfter.value,
+    signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
+    signatureParams: cert.signatureAlgorithm.algorithmParams,
+    signature: new Uint8Array(cert.signatureValue.valueBlock.valueHexView),
+    publicKey: publicKeyOf(cert.subjectPublicKeyInfo, spkiBytes),
+    extensions,
+    isCa: basic?.cA === true,
+    raw: cert,
+  };
+  if (certificateCache.size >= CERTIFICATE_CACHE_LIMIT) certificateCache.delete(certificateCache.keys().next().value as string);
+  certificateCache.set(key, parsed);
+  return parsed;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+/** Every PEM block of the given label (default CERTIFICATE) in a text, as DER. */
+export function pemBlocks(text: string, label = "CERTIFICATE"): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const match of text.matchAll(PEM_BLOCK)) {
+    if (match[1] === label) out.push(fromBase64(match[2] as string));
+  }
+  return out;
+}
+
+/** DER of one certificate as PEM block text. */
+export function toPem(der: Uint8Array, label = "CERTIFICATE"): string {
+  let binary = "";
+  for (let i = 0; i < der.length; i++) binary += String.fromCharCode(der[i] as number);
+  const b64 = btoa(binary).replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
+/**
+ * Certificates from PEM text (any number of blocks) or a single DER certificate.
+ * @throws EvidenceParseError `certificate_malformed` when nothing parses
+ */
+export function parseCertificates(input: Uint8Array | string): Certificate[] {
+  const text = typeof input === "string" ? input : looksLikeText(input) ? new TextDecoder().decode(input) : undefined;
+  if (text !== undefined) {
+    const blocks = pemBlocks(text);
+    if (blocks.length === 0) throw new EvidenceParseError("certificate_malformed", "no PEM CERTIFICATE block found");
+    return blocks.map(parseCertificate);
+  }
+  return [parseCertificate(input as Uint8Array)];
+}
+
+function looksLikeText(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, 64);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i] as number;
+    if (!((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09)) return false;
+  }
+  return n > 0;
+}
+
+function hashOfRsaPss(params: unknown): { hash: HashName; salt: number } {
+  try {
+    const pss = new pkijs.RSASSAPSSParams({ schema: params });
+    const hashOid = pss.hashAlgorithm.algorithmId;
+    const hash: HashName = hashOid === OID.sha384 ? "SHA-384" : hashOid === OID.sha512 ? "SHA-512" : "SHA-256";
+    return { hash, salt: pss.saltLength };
+  } catch {
+    return { hash: "SHA-256", salt: 20 };
+  }
+}
+
+/**
+ * Checks that `signature` by `algorithm` over `data` was made by `signer`'s key. Supports ECDSA with
+ * SHA-256/384/512 on P-256/P-384, RSASSA-PSS and RSA PKCS#1 v1.5. Never throws for a bad signature.
+ */
+export async function verifySignedData(
+  signer: PublicKeyInfo,
+  algorithm: string,
+  params: unknown,
+  signature: Uint8Array,
+  data: Uint8Array,
+): Promise<boolean> {
+  if (algorithm === OID.ecdsaWithSha256 || algorithm === OID.ecdsaWithSha384 || algorithm === OID.ecdsaWithSha512) {
+    if (signer.kind !== "ec") return false;
+    const hash: HashName = algorithm === OID.ecdsaWithSha256 ? "SHA-256" : algorithm === OID.ecdsaWithSha384 ? "SHA-384" : "SHA-512";
+    const raw = derSignatureToRaw(signer.curve, signature);
+    return raw !== null && verifyEcdsa(signer.curve, hash, signer.point, raw, data);
+  }
+  if (algorithm === OID.rsaPss) {
+    if (signer.kind !== "rsa") return false;
+    const { hash, salt } = hashOfRsaPss(params);
+    return verifyRsaPss(signer.spki, hash, salt, signature, data);
+  }
+  if (algorithm === OID.sha256WithRsa || algorithm === OID.sha384WithRsa) {
+    if (signer.kind !== "rsa") return false;
+    return verifyRsaPkcs1(signer.spki, algorithm === OID.sha256WithRsa ? "SHA-256" : "SHA-384", signature, data);
+  }
+  return false;
+}
+
+/** Whether `issuer`'s key signed `cert`. */
+export function verifyCertificateSignature(cert: Certificate, issuer: Certificate): Promise<boolean> {
+  return verifySignedData(issuer.publicKey, cert.signatureAlgorithm, cert.signatureParams, cert.signature, cert.tbs);
+}
+
+export function equalDer(a: Certificate, b: Certificate): boolean {
+  if (a.der.length !== b.der.length) return false;
+  for (let i = 0; i < a.der.length; i++) if (a.der[i] !== b.der[i]) return false;
+  return true;
+}
+
+/** A remembered "issuer signed child" verdict, so a warm verifier skips repeated chain signatures. */
+export class SignatureVerdictCache {
+  private readonly verified = new Set<string>();
+  private readonly limit: number;
+  constructor(limit = 4096) {
+    this.limit = limit;
+  }
+  private key(child: Uint8Array, issuer: Uint8Array): string {
+    return `${bytesKey(child)}\u0000${bytesKey(issuer)}`;
+  }
+  has(child: Uint8Array, issuer: Uint8Array): boolean {
+    return this.verified.has(this.key(child, issuer));
+  }
+  add(child: Uint8Array, issuer: Uint8Array): void {
+    if (this.verified.size >= this.limit) this.verified.delete(this.verified.values().next().value as string);
+    this.verified.add(this.key(child, issuer));
+  }
+  clear(): void {
+    this.verified.clear();
+  }
+}
+
+export interface ChainOptions {
+  /** Pinned roots. The chain must end at one of these, byte-for-byte. */
+  readonly roots: readonly Certificate[];
+  /** Verification time; every certificate must be valid at it. */
+  readonly now: Date;
+  /** Optional cache of verified signatures (keyed by exact bytes of child and issuer). */
+  readonly cache?: SignatureVerdictCache;
+  /** Human label of the chain for messages, e.g. "PCK", "VCEK", "GPU device". */
+  readonly label: string;
+  /** Check validity dates (default true). */
+  readonly checkValidity?: boolean;
+}
+
+export interface VerifiedChain {
+  /** leaf first, root last */
+  readonly path: readonly Certificate[];
+  readonly root: Certificate;
+}
+
+/**
+ * Builds and verifies the path leaf → intermediates → pinned root: names chain, each signature
+ * verifies, every issuer is a CA, every certificate is within validity at `now`, and the last
+ * certificate is one of the pinned roots byte-for-byte (a self-signed look-alike is rejected).
+ * @throws EvidenceInvalidError with codes `certificate_chain_incomplete`, `certificate_chain_untrusted`,
+ *   `certificate_signature_invalid`, `certificate_not_ca`, `certificate_expired`, `certificate_not_yet_valid`
+ */
+export async function verifyCertificateChain(
+  leaf: Certificate,
+  intermediates: readonly Certificate[],
+  options: ChainOptions,
+): Promise<VerifiedChain> {
+  const path: Certificate[] = [leaf];
+  const pool = [...intermediates];
+  let current = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    const pinned = options.roots.find((root) => root.subject === current.issuer);
+    if (pinned && (equalDer(current, pinned) || current.subject !== current.issuer)) {
+      if (!equalDer(current, pinned)) {
+        await checkLink(current, pinned, options);
+        path.push(pinned);
+      }
+      await checkSelfSigned(pinned, options);
+      for (const cert of path) checkValidity(cert, options);
+      return { path, root: pinned };
+    }
+    if (current.subject === current.issuer) {
+      throw new EvidenceInvalidError(
+        "certificate_chain_untrusted",
+        `${options.label} chain ends at "${current.subject}", which is not a pinned root`,
+      );
+    }
+    const index = pool.findIndex((cert) => cert.subject === current.issuer && !equalDer(cert, current));
+    if (index < 0) {
+      throw new EvidenceInvalidError(
+        "certificate_chain_incomplete",
+        `${options.label} chain: no issuer certificate "${current.issuer}" for "${current.subject}"`,
+      );
+    }
+    const issuer = pool.splice(index, 1)[0] as Certificate;
+    await checkLink(current, issuer, options);
+    path.push(issuer);
+    current = issuer;
+  }
+  throw new EvidenceInvalidError("certificate_chain_incomplete", `${options.label} chain is longer than 8 certificates`);
+}
+
+async function checkLink(child: Certificate, issuer: Certificate, options: ChainOptions): Promise<void> {
+  if (!issuer.isCa) {
+    throw new EvidenceInvalidError("certificate_not_ca", `${options.label} chain: "${issuer.subject}" is not a CA certificate`);
+  }
+  if (options.cache?.has(child.der, issuer.der)) return;
+  if (!(await verifyCertificateSignature(child, issuer))) {
+    throw new EvidenceInvalidError(
+      "certificate_signature_invalid",
+      `${options.label} chain: signature on "${child.subject}" does not verify with "${issuer.subject}"`,
+    );
+  }
+  options.cache?.add(child.der, issuer.der);
+}
+
+async function checkSelfSigned(root: Certificate, options: ChainOptions): Promise<void> {
+  if (options.cache?.has(root.der, root.der)) return;
+  if (!(await verifyCertificateSignature(root, root))) {
+    throw new EvidenceInvalidError("certificate_signature_invalid", `${options.label} root "${root.subject}" is not validly self-signed`);
+  }
+  options.cache?.add(root.der, root.der);
+}
+
+function checkValidity(cert: Certificate, options: ChainOptions): void {
+  if (options.checkValidity === false) return;
+  const t = options.now.getTime();
+  if (t < cert.notBefore.getTime()) {
+    throw new EvidenceInvalidError(
+      "certificate_not_yet_valid",
+      `${options.label} chain: "${cert.subject}" is not valid before ${cert.notBefore.toISOString()} (now ${options.now.toISOString()})`,
+    );
+  }
+  if (t > cert.notAfter.getTime()) {
+    throw new EvidenceInvalidError(
+      "certificate_expired",
+      `${options.label} chain: "${cert.subject}" expired at ${cert.notAfter.toISOString()} (now ${options.now.toISOString()})`,
+    );
+  }
+}
+
+/** A parsed certificate revocation list. */
+export interface Crl {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly issuer: string;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | undefined;
+  /** Revoked serial numbers, lowercase hex without leading zero bytes. */
+  readonly revokedSerials: ReadonlySet<string>;
+  readonly signatureAlgorithm: string;
+  readonly signatureParams: unknown;
+  readonly signature: Uint8Array;
+}
+
+const crlCache = new Map<string, Crl>();
+
+/**
+ * Parses a DER CRL (PEM accepted too). Memoised by bytes.
+ * @throws EvidenceParseError `crl_malformed`
+ */
+export function parseCrl(input: Uint8Array): Crl {
+  let der = input;
+  if (looksLikeText(input)) {
+    const text = new TextDecoder().decode(input);
+    const blocks = pemBlocks(text, "X509 CRL");
+    if (blocks.length === 0) {
+      const compact = text.trim();
+      der = /^[0-9a-fA-F]+$/.test(compact) ? Uint8Array.from(compact.match(/../g) ?? [], (h) => Number.parseInt(h, 16)) : input;
+    } else der = blocks[0] as Uint8Array;
+  }
+  const key = bytesKey(der);
+  const cached = crlCache.get(key);
+  if (cached) return cached;
+  try {
+    const asn = asn1js.fromBER(der as BufferSource);
+    if (asn.offset === -1 || asn.offset !== der.length) throw new Error("not a single DER object");
+    const crl = new pkijs.CertificateRevocationList({ schema: asn.result });
+    const parsed: Crl = {
+      der,
+      tbs: new Uint8Array(crl.tbsView),
+      issuer: nameToString(crl.issuer),
+      thisUpdate: crl.thisUpdate.value,
+      nextUpdate: crl.nextUpdate?.value,
+      revokedSerials: new Set(
+        (crl.revokedCertificates ?? []).map((entry) => trimSerial(new Uint8Array(entry.userCertificate.valueBlock.valueHexView))),
+      ),
+      signatureAlgorithm: crl.signatureAlgorithm.algorithmId,
+      signatureParams: crl.signatureAlgorithm.algorithmParams,
+      signature: new Uint8Array(crl.signatureValue.valueBlock.valueHexView),
+    };
+    if (crlCache.size >= 256) crlCache.delete(crlCache.keys().next().value as string);
+    crlCache.set(key, parsed);
+    return parsed;
+  } catch (cause) {
+    if (AttestError.isInstance(cause)) throw cause;
+    throw new EvidenceParseError("crl_malformed", "CRL is not valid DER", { cause });
+  }
+}
+
+/**
+ * Checks a CRL: issued by `issuer` (name and signature) and current at `now`.
+ * @throws EvidenceInvalidError `crl_issuer_mismatch`, `crl_signature_invalid`, `crl_not_yet_valid`, `crl_expired`
+ */
+export async function verifyCrl(crl: Crl, issuer: Certificate, now: Date, label: string, cache?: SignatureVerdictCache): Promise<void> {
+  if (crl.issuer !== issuer.subject) {
+    throw new EvidenceInvalidError("crl_issuer_mismatch", `${label} CRL is issued by "${crl.issuer}", expected "${issuer.subject}"`);
+  }
+  if (!cache?.has(crl.der, issuer.der)) {
+    if (!(await verifySignedData(issuer.publicKey, crl.signatureAlgorithm, crl.signatureParams, crl.signature, crl.tbs))) {
+      throw new EvidenceInvalidError("crl_signature_invalid", `${label} CRL signature does not verify with "${issuer.subject}"`);
+    }
+    cache?.add(crl.der, issuer.der);
+  }
+  if (now.getTime() < crl.thisUpdate.getTime()) {
+    throw new EvidenceInvalidError("crl_not_yet_valid", `${label} CRL thisUpdate ${crl.thisUpdate.toISOString()} is after now ${now.toISOString()}`);
+  }
+  if (crl.nextUpdate && now.getTime() > crl.nextUpdate.getTime()) {
+    throw new EvidenceInvalidError("crl_expired", `${label} CRL nextUpdate ${crl.nextUpdate.toISOString()} is before now ${now.toISOString()}`);
+  }
+}
+
+/** Whether `cert` is listed in `crl`. */
+export function isRevoked(crl: Crl, cert: Certificate): boolean {
+  return crl.revokedSerials.has(cert.serialNumber);
+}
+
+/** Finds an extension by OID. */
+export function findExtension(cert: Certificate, oid: string): CertificateExtension | undefined {
+  return cert.extensions.find((ext) => ext.oid === oid);
+}

@@ -1,0 +1,20 @@
+/**
+ * `@peercycles/attest`: parse, verify and validate confidential-computing evidence.
+ *
+ * Each evidence kind has its own subpath so an app loads only what it verifies:
+ * `@peercycles/attest/tdx`, `@peercycles/attest/sev-snp`, `@peercycles/attest/nvidia`,
+ * `@peercycles/attest/bundle`. This root entry holds what they share: errors, checks, byte helpers
+ * and X.509 primitives.
+ */
+export * from "./common/errors.js";
+export type { Check } from "./common/check.js";
+export { decodeEvidenceInput, fromBase64, fromHex, toBase64, toHex } from "./common/bytes.js";
+export {
+  type Certificate,
+  type Crl,
+  parseCertificate,
+  parseCertificates,
+  parseCrl,
+  SignatureVerdictCache,
+  verifyCertificateChain,
+} from "./common/x509.js";

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// The main job, until the reference node exists: run `peer-attest` over the real evidence in
+// ../shared/vectors (offline, at a pinned time inside each vector's collateral window) and show that
+// each verdict is the one its source asserts. Prints the full report of the first case, then one row
+// per case. Exits 1 if any verdict differs from the expected one.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const vectors = process.env.PEER_VECTORS_DIR
+  ? isAbsolute(process.env.PEER_VECTORS_DIR)
+    ? process.env.PEER_VECTORS_DIR
+    : resolve(root, process.env.PEER_VECTORS_DIR)
+  : resolve(root, "../shared/vectors");
+if (!existsSync(join(vectors, "README.md"))) {
+  console.error(`verify-evidence: real-evidence vectors not found at ${vectors} (expected ../shared/vectors beside the repo)`);
+  process.exit(2);
+}
+const cli = join(root, "packages/attest/dist/cli.js");
+if (!existsSync(cli)) {
+  console.error(`verify-evidence: ${cli} is missing; run the build first (pnpm build)`);
+  process.exit(2);
+}
+const v = (p) => join(vectors, p);
+const cases = JSON.parse(readFileSync(join(root, "scripts/evidence-cases.json"), "utf8"));
+
+function run(args) {
+  const out = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+const expand = (args) => args.map((a) => (typeof a === "string" && a.startsWith("@") ? v(a.slice(1)) : a));
+
+const first = cases[0];
+console.log(`$ peer-attest ${expand(first.args).map((a) => a.replace(vectors, "../shared/vectors")).join(" ")}\n`);
+process.stdout.write(run(expand(first.args)).stdout);
+
+const rows = [];
+let mismatches = 0;
+for (const c of cases) {
+  const out = run([...expand(c.args), "--json"]);
+  let result;
+  try {
+    result = JSON.parse(out.stdout);
+  } catch {
+    result = { ok: false, verified: false, errors: [{ code: "cli_output_not_json", message: out.stderr.trim() }] };
+  }
+  const codes = (result.errors ?? []).map((e) => e.code);
+  const problems = [];
+  if (out.status !== c.expect.exit) problems.push(`exit ${out.status} (expected ${c.expect.exit})`);
+  for (const [key, want] of Object.entries(c.expect)) {
+    if (key === "exit" || key === "code") continue;
+    if (JSON.stringify(result[key]) !== JSON.stringify(want)) {
+      problems.push(`${key}=${JSON.stringify(result[key])} (expected ${JSON.stringify(want)})`);
+    }
+  }
+  if (c.expect.code && !codes.includes(c.expect.code)) problems.push(`missing error ${c.expect.code} (got ${codes.join(",") || "none"})`);
+  if (problems.length > 0) mismatches++;
+  const verdict = result.ok ? "accepted" : result.verified ? "rejected (policy)" : "rejected";
+  const detail = [result.tcbStatus, ...codes.slice(0, 2)].filter(Boolean).join(" ");
+  rows.push([problems.length === 0 ? "✓" : "✗", c.kind, c.name, verdict, detail, problems.join("; ")]);
+}
+
+console.log("\nAll real-evidence vectors (offline, pinned time):\n");
+const widths = [1, 8, 48, 18, 44];
+for (const r of rows) {
+  console.log(`  ${r.slice(0, 5).map((cell, i) => String(cell).padEnd(widths[i])).join("  ")}${r[5] ? `  <- ${r[5]}` : ""}`);
+}
+console.log(`\n${rows.length - mismatches} of ${rows.length} verdicts as the sources assert.`);
+process.exit(mismatches === 0 ? 0 : 1);
