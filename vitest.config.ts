@@ -20,7 +20,13 @@ function workspaceSource(id: string): string {
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@peercycles\/[a-z0-9-]+(?:\/[a-z0-9-]+)?$/, replacement: "$&", customResolver: (id) => workspaceSource(id) }],
+    alias: [
+      {
+        find: /^@peercycles\/[a-z0-9-]+(?:\/[a-z0-9-]+)?$/,
+        replacement: "$&",
+        customResolver: (id) => workspaceSource(id),
+      },
+    ],
   },
   test: {
     include: ["packages/*/src/**/*.test.ts", "internal/*/src/**/*.test.ts", "examples/**/*.test.ts"],

@@ -4,7 +4,8 @@
 // each verdict is the one its source asserts. Prints the full report of the first case, then one row
 // per case. Exits 1 if any verdict differs from the expected one.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,7 +16,9 @@ const vectors = process.env.PEER_VECTORS_DIR
     : resolve(root, process.env.PEER_VECTORS_DIR)
   : resolve(root, "../shared/vectors");
 if (!existsSync(join(vectors, "README.md"))) {
-  console.error(`verify-evidence: real-evidence vectors not found at ${vectors} (expected ../shared/vectors beside the repo)`);
+  console.error(
+    `verify-evidence: real-evidence vectors not found at ${vectors} (expected ../shared/vectors beside the repo)`,
+  );
   process.exit(2);
 }
 const cli = join(root, "packages/attest/dist/cli.js");
@@ -31,21 +34,49 @@ function run(args) {
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
-const expand = (args) => args.map((a) => (typeof a === "string" && a.startsWith("@") ? v(a.slice(1)) : a));
+// Cases with collateral served by Intel PCS as separate files (go-tdx-guest's samples) get a PCS
+// container JSON written to a temporary folder; the files are read as they are, never changed.
+const scratch = mkdtempSync(join(tmpdir(), "peer-evidence-"));
+function pcsContainer(c) {
+  const field = (name, rel) => {
+    const bytes = readFileSync(v(rel));
+    const text = name === "pckCrl" || name === "rootCaCrl" ? bytes.toString("hex") : bytes.toString("utf8");
+    return [name, text];
+  };
+  const file = join(scratch, `${c.name.replace(/[^a-z0-9]+/gi, "-")}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(Object.fromEntries(Object.entries(c.pcsCollateral).map(([k, rel]) => field(k, rel)))),
+  );
+  return file;
+}
+for (const c of cases) {
+  if (c.pcsCollateral) c.collateralFile = pcsContainer(c);
+}
+const expandCase = (c) =>
+  c.args.map((a) => (a === "$collateral" ? c.collateralFile : a.startsWith("@") ? v(a.slice(1)) : a));
 
 const first = cases[0];
-console.log(`$ peer-attest ${expand(first.args).map((a) => a.replace(vectors, "../shared/vectors")).join(" ")}\n`);
-process.stdout.write(run(expand(first.args)).stdout);
+console.log(
+  `$ peer-attest ${expandCase(first)
+    .map((a) => a.replace(vectors, "../shared/vectors"))
+    .join(" ")}\n`,
+);
+process.stdout.write(run(expandCase(first)).stdout);
 
 const rows = [];
 let mismatches = 0;
 for (const c of cases) {
-  const out = run([...expand(c.args), "--json"]);
+  const out = run([...expandCase(c), "--json"]);
   let result;
   try {
     result = JSON.parse(out.stdout);
   } catch {
-    result = { ok: false, verified: false, errors: [{ code: "cli_output_not_json", message: out.stderr.trim() }] };
+    result = {
+      ok: false,
+      verified: false,
+      errors: [{ code: "cli_output_not_json", message: out.stderr.trim() }],
+    };
   }
   const codes = (result.errors ?? []).map((e) => e.code);
   const problems = [];
@@ -56,7 +87,8 @@ for (const c of cases) {
       problems.push(`${key}=${JSON.stringify(result[key])} (expected ${JSON.stringify(want)})`);
     }
   }
-  if (c.expect.code && !codes.includes(c.expect.code)) problems.push(`missing error ${c.expect.code} (got ${codes.join(",") || "none"})`);
+  if (c.expect.code && !codes.includes(c.expect.code))
+    problems.push(`missing error ${c.expect.code} (got ${codes.join(",") || "none"})`);
   if (problems.length > 0) mismatches++;
   const verdict = result.ok ? "accepted" : result.verified ? "rejected (policy)" : "rejected";
   const detail = [result.tcbStatus, ...codes.slice(0, 2)].filter(Boolean).join(" ");
@@ -64,9 +96,14 @@ for (const c of cases) {
 }
 
 console.log("\nAll real-evidence vectors (offline, pinned time):\n");
-const widths = [1, 8, 48, 18, 44];
+const widths = [1, 8, 52, 18, 44];
 for (const r of rows) {
-  console.log(`  ${r.slice(0, 5).map((cell, i) => String(cell).padEnd(widths[i])).join("  ")}${r[5] ? `  <- ${r[5]}` : ""}`);
+  console.log(
+    `  ${r
+      .slice(0, 5)
+      .map((cell, i) => String(cell).padEnd(widths[i]))
+      .join("  ")}${r[5] ? `  <- ${r[5]}` : ""}`,
+  );
 }
 console.log(`\n${rows.length - mismatches} of ${rows.length} verdicts as the sources assert.`);
 process.exit(mismatches === 0 ? 0 : 1);

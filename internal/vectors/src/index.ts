@@ -23,7 +23,11 @@ export const repoRoot: string = findRepoRoot(dirname(fileURLToPath(import.meta.u
 /** Absolute path of the shared vectors folder; throws if it does not exist. */
 export function vectorsDir(): string {
   const fromEnv = process.env.PEER_VECTORS_DIR;
-  const dir = fromEnv ? (isAbsolute(fromEnv) ? fromEnv : resolve(repoRoot, fromEnv)) : resolve(repoRoot, "../shared/vectors");
+  const dir = fromEnv
+    ? isAbsolute(fromEnv)
+      ? fromEnv
+      : resolve(repoRoot, fromEnv)
+    : resolve(repoRoot, "../shared/vectors");
   if (!existsSync(join(dir, "README.md"))) {
     throw new Error(
       `peer vectors: real-evidence vectors not found at ${dir} (expected ../shared/vectors beside the repo root, or PEER_VECTORS_DIR)`,

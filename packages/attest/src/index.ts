@@ -6,9 +6,10 @@
  * `@peercycles/attest/bundle`. This root entry holds what they share: errors, checks, byte helpers
  * and X.509 primitives.
  */
-export * from "./common/errors.js";
-export type { Check } from "./common/check.js";
+
 export { decodeEvidenceInput, fromBase64, fromHex, toBase64, toHex } from "./common/bytes.js";
+export type { Check } from "./common/check.js";
+export * from "./common/errors.js";
 export {
   type Certificate,
   type Crl,

@@ -1,7 +1,12 @@
-import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { AttestArgumentError, AttestError, EvidenceParseError, type VerificationIssue } from "../common/errors.js";
+import { parseArgs } from "node:util";
 import type { Check } from "../common/check.js";
+import {
+  AttestArgumentError,
+  AttestError,
+  EvidenceParseError,
+  type VerificationIssue,
+} from "../common/errors.js";
 
 /** Exit codes shared by every `peer-attest verify` kind. */
 export const EXIT_OK = 0;
@@ -13,7 +18,11 @@ export function readInputFile(path: string, what: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (cause) {
-    throw new EvidenceParseError("input_file_unreadable", `cannot read ${what} file ${path}: ${(cause as Error).message}`, { cause });
+    throw new EvidenceParseError(
+      "input_file_unreadable",
+      `cannot read ${what} file ${path}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 }
 
@@ -23,7 +32,11 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new EvidenceParseError("input_json_invalid", `${what} file ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw new EvidenceParseError(
+      "input_json_invalid",
+      `${what} file ${path} is not valid JSON: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 }
 
@@ -32,7 +45,10 @@ export function parseNow(value: string | undefined): Date {
   if (value === undefined) return new Date();
   const date = /^\d+$/.test(value) ? new Date(Number(value) * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new AttestArgumentError("cli_now_invalid", `--now must be an ISO 8601 time or Unix seconds, got "${value}"`);
+    throw new AttestArgumentError(
+      "cli_now_invalid",
+      `--now must be an ISO 8601 time or Unix seconds, got "${value}"`,
+    );
   }
   return date;
 }
@@ -63,7 +79,12 @@ export function renderReport(
   if (facts.length > 0) lines.push("");
   lines.push("  checks:");
   for (const check of checks) {
-    const mark = check.status === "pass" ? paint("32", "✓") : check.status === "fail" ? paint("31", "✗") : paint("90", "–");
+    const mark =
+      check.status === "pass"
+        ? paint("32", "✓")
+        : check.status === "fail"
+          ? paint("31", "✗")
+          : paint("90", "–");
     const detail = check.detail ? `  (${check.detail})` : "";
     const code = check.code ? ` [${check.code}]` : "";
     lines.push(`  ${mark} ${check.label}${code}${detail}`);
@@ -96,7 +117,8 @@ export async function runCommand(kind: string, json: boolean, body: () => Promis
       );
     } else {
       process.stderr.write(`peer-attest: ${error.message} [${error.code}]\n`);
-      if (error.retryable) process.stderr.write("peer-attest: this is retryable: the collateral could not be obtained now.\n");
+      if (error.retryable)
+        process.stderr.write("peer-attest: this is retryable: the collateral could not be obtained now.\n");
     }
     return EXIT_UNUSABLE;
   }

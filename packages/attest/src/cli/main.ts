@@ -1,5 +1,5 @@
-import { EXIT_UNUSABLE, runCommand } from "./io.js";
 import { verifyCommands } from "./commands.js";
+import { EXIT_UNUSABLE, runCommand } from "./io.js";
 
 const USAGE = `peer-attest: verify confidential-computing evidence offline or online.
 
@@ -7,7 +7,7 @@ Usage:
   peer-attest verify tdx      --quote FILE [--collateral FILE] [--signatures-only] [--offline] [--policy FILE] [--now ISO] [--json]
   peer-attest verify sev-snp  --report FILE --vcek FILE [--chain FILE] [--product milan|genoa|turin] [--crl FILE] [--offline] [--policy FILE] [--now ISO] [--json]
   peer-attest verify nvidia   --evidence FILE --cert-chain FILE [--rim FILE]... [--nonce HEX] [--offline] [--policy FILE] [--now ISO] [--json]
-  peer-attest verify bundle   --bundle FILE [--policy FILE] [--now ISO] [--json]
+  peer-attest verify bundle   --bundle FILE [--policy FILE] [--nonce HEX] [--offline] [--now ISO] [--json]
 
 Exit status: 0 accepted, 1 rejected (not genuine, or policy not met), 2 unusable input.
 Run "peer-attest verify KIND --help" for the options of one kind.
@@ -25,7 +25,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const run = kind === undefined ? undefined : verifyCommands[kind];
   if (!run) {
-    process.stderr.write(`peer-attest: unknown evidence kind "${kind ?? ""}"; expected one of ${Object.keys(verifyCommands).join(", ")}\n`);
+    process.stderr.write(
+      `peer-attest: unknown evidence kind "${kind ?? ""}"; expected one of ${Object.keys(verifyCommands).join(", ")}\n`,
+    );
     return EXIT_UNUSABLE;
   }
   const json = rest.includes("--json");
@@ -37,7 +39,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`peer-attest: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `peer-attest: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = EXIT_UNUSABLE;
   },
 );

@@ -25,7 +25,9 @@ export class CheckList {
   readonly errors: VerificationIssue[] = [];
 
   pass(id: string, label: string, detail?: string): void {
-    this.checks.push(detail === undefined ? { id, label, status: "pass" } : { id, label, status: "pass", detail });
+    this.checks.push(
+      detail === undefined ? { id, label, status: "pass" } : { id, label, status: "pass", detail },
+    );
   }
 
   skip(id: string, label: string, detail: string): void {
@@ -38,7 +40,12 @@ export class CheckList {
   }
 
   /** Runs `fn`; on an AttestError records a failure and returns undefined. */
-  async run<T>(id: string, label: string, fn: () => Promise<T> | T, detail?: (value: T) => string | undefined): Promise<T | undefined> {
+  async run<T>(
+    id: string,
+    label: string,
+    fn: () => Promise<T> | T,
+    detail?: (value: T) => string | undefined,
+  ): Promise<T | undefined> {
     try {
       const value = await fn();
       this.pass(id, label, detail?.(value));

@@ -28,8 +28,15 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 describe("X.509 chains on real Intel and AMD certificates", () => {
   it("verifies the Intel PCK Platform CA to the pinned SGX root", async () => {
     const [platformCa, root] = pckCrlChain();
-    const chain = await verifyCertificateChain(platformCa!, [root!], { roots: intelRoot(), now: inWindow, label: "PCK" });
-    expect(chain.path.map((c) => c.subject.split(",")[0])).toEqual(["CN=Intel SGX PCK Platform CA", "CN=Intel SGX Root CA"]);
+    const chain = await verifyCertificateChain(platformCa!, [root!], {
+      roots: intelRoot(),
+      now: inWindow,
+      label: "PCK",
+    });
+    expect(chain.path.map((c) => c.subject.split(",")[0])).toEqual([
+      "CN=Intel SGX PCK Platform CA",
+      "CN=Intel SGX Root CA",
+    ]);
   });
 
   it("verifies AMD's RSA-PSS ASK to ARK chain (Milan)", async () => {
@@ -41,9 +48,11 @@ describe("X.509 chains on real Intel and AMD certificates", () => {
   it("rejects a chain whose root is not pinned", async () => {
     const [platformCa, root] = pckCrlChain();
     const amdArk = parseCertificates(readVectorText("roots/amd/ark_milan.pem"));
-    expect(await codeOf(verifyCertificateChain(platformCa!, [root!], { roots: amdArk, now: inWindow, label: "PCK" }))).toBe(
-      "certificate_chain_untrusted",
-    );
+    expect(
+      await codeOf(
+        verifyCertificateChain(platformCa!, [root!], { roots: amdArk, now: inWindow, label: "PCK" }),
+      ),
+    ).toBe("certificate_chain_untrusted");
   });
 
   it("rejects a tampered signature on the intermediate", async () => {
@@ -51,17 +60,17 @@ describe("X.509 chains on real Intel and AMD certificates", () => {
     const der = new Uint8Array(platformCa!.der);
     der[der.length - 5]! ^= 0x01;
     const tampered = parseCertificate(der);
-    expect(await codeOf(verifyCertificateChain(tampered, [], { roots: intelRoot(), now: inWindow, label: "PCK" }))).toBe(
-      "certificate_signature_invalid",
-    );
+    expect(
+      await codeOf(verifyCertificateChain(tampered, [], { roots: intelRoot(), now: inWindow, label: "PCK" })),
+    ).toBe("certificate_signature_invalid");
   });
 
   it("rejects an intermediate that is expired at now", async () => {
     const [platformCa] = pckCrlChain();
     const later = new Date(platformCa!.notAfter.getTime() + 1000);
-    expect(await codeOf(verifyCertificateChain(platformCa!, [], { roots: intelRoot(), now: later, label: "PCK" }))).toBe(
-      "certificate_expired",
-    );
+    expect(
+      await codeOf(verifyCertificateChain(platformCa!, [], { roots: intelRoot(), now: later, label: "PCK" })),
+    ).toBe("certificate_expired");
   });
 
   it("reports a missing intermediate", async () => {
@@ -90,7 +99,9 @@ describe("CRLs", () => {
 
   it("rejects the root CA CRL after its nextUpdate", async () => {
     const crl = parseCrl(readVector("tdx/google-go-tdx-guest/rootcrl.der"));
-    expect(await codeOf(verifyCrl(crl, intelRoot()[0]!, new Date("2053-07-01T01:00:00Z"), "root CA"))).toBe("crl_expired");
+    expect(await codeOf(verifyCrl(crl, intelRoot()[0]!, new Date("2053-07-01T01:00:00Z"), "root CA"))).toBe(
+      "crl_expired",
+    );
   });
 
   it("rejects a CRL signed by someone else", async () => {

@@ -2,7 +2,14 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { fromBase64, toHex } from "./bytes.js";
 import { AttestError, EvidenceInvalidError, EvidenceParseError } from "./errors.js";
-import { derSignatureToRaw, type EcCurve, type HashName, verifyEcdsa, verifyRsaPkcs1, verifyRsaPss } from "./webcrypto.js";
+import {
+  derSignatureToRaw,
+  type EcCurve,
+  type HashName,
+  verifyEcdsa,
+  verifyRsaPkcs1,
+  verifyRsaPss,
+} from "./webcrypto.js";
 
 /**
  * X.509 certificates and CRLs, parsed with pkijs/asn1js, checked with WebCrypto.
@@ -75,7 +82,10 @@ export interface Certificate {
 
 function nameToString(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues
-    .map((tv) => `${NAME_TYPES[tv.type] ?? tv.type}=${String((tv.value.valueBlock as { value?: unknown }).value ?? "")}`)
+    .map(
+      (tv) =>
+        `${NAME_TYPES[tv.type] ?? tv.type}=${String((tv.value.valueBlock as { value?: unknown }).value ?? "")}`,
+    )
     .join(", ");
 }
 
@@ -90,8 +100,15 @@ function publicKeyOf(spkiInfo: pkijs.PublicKeyInfo, spki: Uint8Array): PublicKey
   if (algorithm === OID.ecPublicKey) {
     const params = spkiInfo.algorithm.algorithmParams as asn1js.ObjectIdentifier | undefined;
     const curveOid = params?.valueBlock?.toString?.();
-    const curve: EcCurve | undefined = curveOid === OID.p256 ? "P-256" : curveOid === OID.p384 ? "P-384" : undefined;
-    if (curve) return { kind: "ec", curve, point: new Uint8Array(spkiInfo.subjectPublicKey.valueBlock.valueHexView), spki };
+    const curve: EcCurve | undefined =
+      curveOid === OID.p256 ? "P-256" : curveOid === OID.p384 ? "P-384" : undefined;
+    if (curve)
+      return {
+        kind: "ec",
+        curve,
+        point: new Uint8Array(spkiInfo.subjectPublicKey.valueBlock.valueHexView),
+        spki,
+      };
   }
   if (algorithm === OID.rsaEncryption || algorithm === OID.rsaPss) return { kind: "rsa", spki };
   return { kind: "other", algorithm, spki };
@@ -126,9 +143,15 @@ export function parseCertificate(der: Uint8Array): Certificate {
     const seq = asn.result as asn1js.Sequence;
     const tbsSeq = seq.valueBlock.value[0] as asn1js.Sequence;
     const spkiNode = tbsSeq.valueBlock.value.find(
-      (node, index) => index >= 5 && node instanceof asn1js.Sequence && node.valueBlock.value.length === 2 && node.valueBlock.value[1] instanceof asn1js.BitString,
+      (node, index) =>
+        index >= 5 &&
+        node instanceof asn1js.Sequence &&
+        node.valueBlock.value.length === 2 &&
+        node.valueBlock.value[1] instanceof asn1js.BitString,
     );
-    spkiBytes = spkiNode ? new Uint8Array(spkiNode.valueBeforeDecodeView) : new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER());
+    spkiBytes = spkiNode
+      ? new Uint8Array(spkiNode.valueBeforeDecodeView)
+      : new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER());
   } catch (cause) {
     throw new EvidenceParseError("certificate_malformed", "certificate is not valid DER X.509", { cause });
   }
@@ -156,7 +179,8 @@ export function parseCertificate(der: Uint8Array): Certificate {
     isCa: basic?.cA === true,
     raw: cert,
   };
-  if (certificateCache.size >= CERTIFICATE_CACHE_LIMIT) certificateCache.delete(certificateCache.keys().next().value as string);
+  if (certificateCache.size >= CERTIFICATE_CACHE_LIMIT)
+    certificateCache.delete(certificateCache.keys().next().value as string);
   certificateCache.set(key, parsed);
   return parsed;
 }
@@ -176,7 +200,9 @@ export function pemBlocks(text: string, label = "CERTIFICATE"): Uint8Array[] {
 export function toPem(der: Uint8Array, label = "CERTIFICATE"): string {
   let binary = "";
   for (let i = 0; i < der.length; i++) binary += String.fromCharCode(der[i] as number);
-  const b64 = btoa(binary).replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  const b64 = btoa(binary)
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "");
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -185,10 +211,12 @@ export function toPem(der: Uint8Array, label = "CERTIFICATE"): string {
  * @throws EvidenceParseError `certificate_malformed` when nothing parses
  */
 export function parseCertificates(input: Uint8Array | string): Certificate[] {
-  const text = typeof input === "string" ? input : looksLikeText(input) ? new TextDecoder().decode(input) : undefined;
+  const text =
+    typeof input === "string" ? input : looksLikeText(input) ? new TextDecoder().decode(input) : undefined;
   if (text !== undefined) {
     const blocks = pemBlocks(text);
-    if (blocks.length === 0) throw new EvidenceParseError("certificate_malformed", "no PEM CERTIFICATE block found");
+    if (blocks.length === 0)
+      throw new EvidenceParseError("certificate_malformed", "no PEM CERTIFICATE block found");
     return blocks.map(parseCertificate);
   }
   return [parseCertificate(input as Uint8Array)];
@@ -207,7 +235,8 @@ function hashOfRsaPss(params: unknown): { hash: HashName; salt: number } {
   try {
     const pss = new pkijs.RSASSAPSSParams({ schema: params });
     const hashOid = pss.hashAlgorithm.algorithmId;
-    const hash: HashName = hashOid === OID.sha384 ? "SHA-384" : hashOid === OID.sha512 ? "SHA-512" : "SHA-256";
+    const hash: HashName =
+      hashOid === OID.sha384 ? "SHA-384" : hashOid === OID.sha512 ? "SHA-512" : "SHA-256";
     return { hash, salt: pss.saltLength };
   } catch {
     return { hash: "SHA-256", salt: 20 };
@@ -225,9 +254,18 @@ export async function verifySignedData(
   signature: Uint8Array,
   data: Uint8Array,
 ): Promise<boolean> {
-  if (algorithm === OID.ecdsaWithSha256 || algorithm === OID.ecdsaWithSha384 || algorithm === OID.ecdsaWithSha512) {
+  if (
+    algorithm === OID.ecdsaWithSha256 ||
+    algorithm === OID.ecdsaWithSha384 ||
+    algorithm === OID.ecdsaWithSha512
+  ) {
     if (signer.kind !== "ec") return false;
-    const hash: HashName = algorithm === OID.ecdsaWithSha256 ? "SHA-256" : algorithm === OID.ecdsaWithSha384 ? "SHA-384" : "SHA-512";
+    const hash: HashName =
+      algorithm === OID.ecdsaWithSha256
+        ? "SHA-256"
+        : algorithm === OID.ecdsaWithSha384
+          ? "SHA-384"
+          : "SHA-512";
     const raw = derSignatureToRaw(signer.curve, signature);
     return raw !== null && verifyEcdsa(signer.curve, hash, signer.point, raw, data);
   }
@@ -238,14 +276,25 @@ export async function verifySignedData(
   }
   if (algorithm === OID.sha256WithRsa || algorithm === OID.sha384WithRsa) {
     if (signer.kind !== "rsa") return false;
-    return verifyRsaPkcs1(signer.spki, algorithm === OID.sha256WithRsa ? "SHA-256" : "SHA-384", signature, data);
+    return verifyRsaPkcs1(
+      signer.spki,
+      algorithm === OID.sha256WithRsa ? "SHA-256" : "SHA-384",
+      signature,
+      data,
+    );
   }
   return false;
 }
 
 /** Whether `issuer`'s key signed `cert`. */
 export function verifyCertificateSignature(cert: Certificate, issuer: Certificate): Promise<boolean> {
-  return verifySignedData(issuer.publicKey, cert.signatureAlgorithm, cert.signatureParams, cert.signature, cert.tbs);
+  return verifySignedData(
+    issuer.publicKey,
+    cert.signatureAlgorithm,
+    cert.signatureParams,
+    cert.signature,
+    cert.tbs,
+  );
 }
 
 export function equalDer(a: Certificate, b: Certificate): boolean {
@@ -339,12 +388,18 @@ export async function verifyCertificateChain(
     path.push(issuer);
     current = issuer;
   }
-  throw new EvidenceInvalidError("certificate_chain_incomplete", `${options.label} chain is longer than 8 certificates`);
+  throw new EvidenceInvalidError(
+    "certificate_chain_incomplete",
+    `${options.label} chain is longer than 8 certificates`,
+  );
 }
 
 async function checkLink(child: Certificate, issuer: Certificate, options: ChainOptions): Promise<void> {
   if (!issuer.isCa) {
-    throw new EvidenceInvalidError("certificate_not_ca", `${options.label} chain: "${issuer.subject}" is not a CA certificate`);
+    throw new EvidenceInvalidError(
+      "certificate_not_ca",
+      `${options.label} chain: "${issuer.subject}" is not a CA certificate`,
+    );
   }
   if (options.cache?.has(child.der, issuer.der)) return;
   if (!(await verifyCertificateSignature(child, issuer))) {
@@ -359,7 +414,10 @@ async function checkLink(child: Certificate, issuer: Certificate, options: Chain
 async function checkSelfSigned(root: Certificate, options: ChainOptions): Promise<void> {
   if (options.cache?.has(root.der, root.der)) return;
   if (!(await verifyCertificateSignature(root, root))) {
-    throw new EvidenceInvalidError("certificate_signature_invalid", `${options.label} root "${root.subject}" is not validly self-signed`);
+    throw new EvidenceInvalidError(
+      "certificate_signature_invalid",
+      `${options.label} root "${root.subject}" is not validly self-signed`,
+    );
   }
   options.cache?.add(root.der, root.der);
 }
@@ -408,7 +466,9 @@ export function parseCrl(input: Uint8Array): Crl {
     const blocks = pemBlocks(text, "X509 CRL");
     if (blocks.length === 0) {
       const compact = text.trim();
-      der = /^[0-9a-fA-F]+$/.test(compact) ? Uint8Array.from(compact.match(/../g) ?? [], (h) => Number.parseInt(h, 16)) : input;
+      der = /^[0-9a-fA-F]+$/.test(compact)
+        ? Uint8Array.from(compact.match(/../g) ?? [], (h) => Number.parseInt(h, 16))
+        : input;
     } else der = blocks[0] as Uint8Array;
   }
   const key = bytesKey(der);
@@ -425,7 +485,9 @@ export function parseCrl(input: Uint8Array): Crl {
       thisUpdate: crl.thisUpdate.value,
       nextUpdate: crl.nextUpdate?.value,
       revokedSerials: new Set(
-        (crl.revokedCertificates ?? []).map((entry) => trimSerial(new Uint8Array(entry.userCertificate.valueBlock.valueHexView))),
+        (crl.revokedCertificates ?? []).map((entry) =>
+          trimSerial(new Uint8Array(entry.userCertificate.valueBlock.valueHexView)),
+        ),
       ),
       signatureAlgorithm: crl.signatureAlgorithm.algorithmId,
       signatureParams: crl.signatureAlgorithm.algorithmParams,
@@ -444,21 +506,47 @@ export function parseCrl(input: Uint8Array): Crl {
  * Checks a CRL: issued by `issuer` (name and signature) and current at `now`.
  * @throws EvidenceInvalidError `crl_issuer_mismatch`, `crl_signature_invalid`, `crl_not_yet_valid`, `crl_expired`
  */
-export async function verifyCrl(crl: Crl, issuer: Certificate, now: Date, label: string, cache?: SignatureVerdictCache): Promise<void> {
+export async function verifyCrl(
+  crl: Crl,
+  issuer: Certificate,
+  now: Date,
+  label: string,
+  cache?: SignatureVerdictCache,
+): Promise<void> {
   if (crl.issuer !== issuer.subject) {
-    throw new EvidenceInvalidError("crl_issuer_mismatch", `${label} CRL is issued by "${crl.issuer}", expected "${issuer.subject}"`);
+    throw new EvidenceInvalidError(
+      "crl_issuer_mismatch",
+      `${label} CRL is issued by "${crl.issuer}", expected "${issuer.subject}"`,
+    );
   }
   if (!cache?.has(crl.der, issuer.der)) {
-    if (!(await verifySignedData(issuer.publicKey, crl.signatureAlgorithm, crl.signatureParams, crl.signature, crl.tbs))) {
-      throw new EvidenceInvalidError("crl_signature_invalid", `${label} CRL signature does not verify with "${issuer.subject}"`);
+    if (
+      !(await verifySignedData(
+        issuer.publicKey,
+        crl.signatureAlgorithm,
+        crl.signatureParams,
+        crl.signature,
+        crl.tbs,
+      ))
+    ) {
+      throw new EvidenceInvalidError(
+        "crl_signature_invalid",
+        `${label} CRL signature does not verify with "${issuer.subject}"`,
+      );
     }
     cache?.add(crl.der, issuer.der);
   }
   if (now.getTime() < crl.thisUpdate.getTime()) {
-    throw new EvidenceInvalidError("crl_not_yet_valid", `${label} CRL thisUpdate ${crl.thisUpdate.toISOString()} is after now ${now.toISOString()}`);
+    throw new EvidenceInvalidError(
+      "crl_not_yet_valid",
+      `${label} CRL thisUpdate ${crl.thisUpdate.toISOString()} is after now ${now.toISOString()}`,
+    );
   }
   if (crl.nextUpdate && now.getTime() > crl.nextUpdate.getTime()) {
-    throw new EvidenceInvalidError("crl_expired", `${label} CRL nextUpdate ${crl.nextUpdate.toISOString()} is before now ${now.toISOString()}`);
+    throw new EvidenceInvalidError(
+      "crl_expired",
+      `${label} CRL nextUpdate ${crl.nextUpdate.toISOString()} is before now ${now.toISOString()}`,
+    );
   }
 }
 
@@ -470,4 +558,10 @@ export function isRevoked(crl: Crl, cert: Certificate): boolean {
 /** Finds an extension by OID. */
 export function findExtension(cert: Certificate, oid: string): CertificateExtension | undefined {
   return cert.extensions.find((ext) => ext.oid === oid);
+}
+
+/** Forgets every memoised certificate and CRL parse (benchmarks use it to measure a cold verifier). */
+export function clearX509Caches(): void {
+  certificateCache.clear();
+  crlCache.clear();
 }

@@ -1,0 +1,486 @@
+import { equalBytes, fromHex, toHex } from "../common/bytes.js";
+import type { Check } from "../common/check.js";
+import { CheckList } from "../common/check.js";
+import {
+  AttestArgumentError,
+  EvidenceInvalidError,
+  PolicyViolationError,
+  type VerificationIssue,
+} from "../common/errors.js";
+import { type Certificate, parseCertificate, toPem } from "../common/x509.js";
+import { type NvidiaVerificationResult, verifyNvidiaEvidence } from "../nvidia/index.js";
+import type { SevSnpProductRoots, SevSnpVerificationResult } from "../sev-snp/index.js";
+import { verifySevSnpReport } from "../sev-snp/index.js";
+import type { TdxCollateralInput, TdxVerificationResult } from "../tdx/index.js";
+import { verifyTdxQuote } from "../tdx/index.js";
+import {
+  type Binding,
+  type BindingJson,
+  bindingGpuNonce,
+  bindingReportData,
+  bindingToJson,
+  decodeBinding,
+} from "./binding.js";
+import type { AttestationBundle } from "./bundle.js";
+import { isDevelopmentCertificate } from "./development-roots.js";
+import { type BundlePolicy, parseBundlePolicy, type TdxMeasurementRule } from "./policy.js";
+
+/** Options of {@link verifyBundle}. */
+export interface VerifyBundleOptions {
+  /** The policy: a parsed {@link BundlePolicy} or its JSON value (parsed strictly). Required. */
+  readonly policy: BundlePolicy | unknown;
+  /** Verification time. Required; the clock is never read. */
+  readonly now: Date;
+  /** Collateral for evidence that does not carry its own (the bundle's wins when both exist). */
+  readonly collateral?: {
+    /** DCAP collateral for a TDX quote (dcap-qvl QuoteCollateralV3 or the PCS container). */
+    readonly tdx?: TdxCollateralInput;
+    /** AMD KDS CRL (DER) for an SNP chain. */
+    readonly sevSnpCrl?: Uint8Array;
+  };
+  /** Injected fetch for Intel PCS, AMD KDS, NVIDIA OCSP/RIM services. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Never touch the network. */
+  readonly offline?: boolean;
+  /** Expected client nonce for this request (overrides `policy.clientNonce`). */
+  readonly clientNonce?: Uint8Array | string;
+}
+
+/** The result of {@link verifyBundle}: one verdict, every check, and each verifier's own result. */
+export interface BundleVerificationResult {
+  /** Verified and every policy rule (bundle, CPU, GPU) holds. */
+  readonly ok: boolean;
+  /** Genuine: CPU and GPU evidence verified, and both are bound to the binding. */
+  readonly verified: boolean;
+  readonly kind: "bundle";
+  /** The evidence rests on the simulator's development roots. */
+  readonly simulated: boolean;
+  /** The CPU verifier's result (TDX or SEV-SNP). */
+  readonly cpu: TdxVerificationResult | SevSnpVerificationResult;
+  /** The NVIDIA verifier's result for each GPU, in bundle order. */
+  readonly gpus: readonly NvidiaVerificationResult[];
+  /** The decoded binding, its bytes and derived values in hex. */
+  readonly binding: BindingJson;
+  /** The decoded binding (byte fields as bytes), for sealing to the verified key. */
+  readonly decodedBinding: Binding;
+  /** Bundle-level checks, in order (each verifier's own checks are in `cpu.checks`, `gpus[i].checks`). */
+  readonly checks: readonly Check[];
+  /** Every error: bundle-level codes and each verifier's codes. */
+  readonly errors: readonly VerificationIssue[];
+  /** Policy violations only (bundle policy and the verifiers' policies). */
+  readonly policyViolations: readonly VerificationIssue[];
+}
+
+const LABEL = {
+  roots: "Trust roots (vendor roots, or development roots only if the policy allows simulation)",
+  cpu_kind: "CPU TEE kind allowed by the policy",
+  cpu_evidence_kind: "CPU evidence is of the kind the bundle declares",
+  cpu: "CPU evidence verified",
+  cpu_policy: "CPU evidence meets the CPU policy",
+  report_data: "CPU report_data = SHA-512(binding)",
+  gpu_count: "Required GPUs attested",
+  gpu: "GPU evidence verified",
+  gpu_policy: "GPU evidence meets the GPU policy",
+  gpu_nonce: "GPU nonce = SHA-256(binding)",
+  gpu_distinct: "Each GPU is a distinct device",
+  issued_at: "Binding fresh (issued-at within the policy's maximum age)",
+  client_nonce: "Client nonce in the binding",
+  model: "Model allowed by the policy",
+  weights: "Weights digest allowed for the model",
+  measurements: "Launch measurements allowed for the model",
+} as const;
+
+interface DevRoots {
+  readonly tdx?: Certificate[];
+  readonly sevSnp?: Partial<Record<"milan" | "genoa" | "turin", SevSnpProductRoots>>;
+  readonly nvidia?: Certificate[];
+}
+
+function parseDevRoots(bundle: AttestationBundle): DevRoots {
+  const roots = bundle.developmentRoots ?? {};
+  const parse = (list: readonly Uint8Array[] | undefined, what: string) =>
+    list?.map((der) => {
+      const cert = parseCertificate(der);
+      if (!isDevelopmentCertificate(cert)) {
+        throw new EvidenceInvalidError(
+          "bundle_development_root_unmarked",
+          `${what} development root "${cert.subject}" lacks the development marker in its subject`,
+        );
+      }
+      return cert;
+    });
+  const tdx = parse(roots.tdx, "TDX");
+  const nvidia = parse(roots.nvidia, "NVIDIA");
+  const snp = parse(roots.sevSnp, "SEV-SNP");
+  let sevSnp: DevRoots["sevSnp"];
+  if (snp) {
+    const ark = snp.find((c) => c.subject === c.issuer);
+    const ask = snp.find((c) => c.subject !== c.issuer);
+    if (!ark || !ask)
+      throw new EvidenceInvalidError(
+        "bundle_development_root_unmarked",
+        "SEV-SNP development roots must be an ARK and an ASK",
+      );
+    const product: SevSnpProductRoots = { ark: toPem(ark.der), ask: toPem(ask.der), asvk: toPem(ask.der) };
+    sevSnp = { milan: product, genoa: product, turin: product };
+  }
+  return { ...(tdx ? { tdx } : {}), ...(sevSnp ? { sevSnp } : {}), ...(nvidia ? { nvidia } : {}) };
+}
+
+/** The distinct codes of a list of issues, for one-line messages. */
+function unique(issues: readonly VerificationIssue[]): string {
+  return [...new Set(issues.map((e) => e.code))].join(", ");
+}
+
+function matchesTdx(rule: TdxMeasurementRule, cpu: TdxVerificationResult): boolean {
+  const facts: Record<string, string | null> = {
+    mrtd: cpu.mrtd,
+    rtmr0: cpu.rtmr0,
+    rtmr1: cpu.rtmr1,
+    rtmr2: cpu.rtmr2,
+    rtmr3: cpu.rtmr3,
+    mrconfigid: cpu.mrConfigId,
+  };
+  return Object.entries(rule).every(([key, value]) => facts[key] === value);
+}
+
+/**
+ * Verifies an attestation bundle end to end: the CPU evidence (TDX quote or SEV-SNP report) with
+ * `verifyTdxQuote` / `verifySevSnpReport`, every GPU's SPDM evidence with `verifyNvidiaEvidence`,
+ * that both are bound to the binding (report_data = SHA-512(binding), GPU nonce = SHA-256(binding)),
+ * then the policy: simulation, CPU kind, required GPUs, freshness, client nonce, model, weights and
+ * launch measurements. Every check is listed; every violation is reported.
+ *
+ * Throws only for unusable input (a bundle or evidence that does not parse, a malformed policy,
+ * collateral that cannot be obtained). Evidence that is not genuine, or not acceptable, gives a
+ * result with `verified` / `ok` false.
+ *
+ * @example
+ * ```ts
+ * const result = await verifyBundle(decodeBundle(bytes), { policy: policyJson, now: new Date() });
+ * if (!result.ok) throw new Error(result.errors.map((e) => e.code).join(", "));
+ * const keyConfig = bindingKeyConfig(result.decodedBinding);
+ * ```
+ */
+export async function verifyBundle(
+  bundle: AttestationBundle,
+  options: VerifyBundleOptions,
+): Promise<BundleVerificationResult> {
+  if (
+    typeof options !== "object" ||
+    options === null ||
+    !(options.now instanceof Date) ||
+    Number.isNaN(options.now.getTime())
+  ) {
+    throw new AttestArgumentError("bundle_now_required", "verifyBundle needs options.now (a valid Date)");
+  }
+  if (options.policy === undefined)
+    throw new AttestArgumentError("bundle_policy_required", "verifyBundle needs options.policy");
+  const policy = parseBundlePolicy(options.policy);
+  const now = options.now;
+  // No vendor service (Intel PCS, AMD KDS, NVIDIA OCSP/RIM) knows development certificates, so
+  // simulated evidence is always verified offline, from what the bundle carries.
+  const offline = bundle.developmentRoots !== undefined ? true : options.offline;
+  const binding = decodeBinding(bundle.binding);
+  const reportData = bindingReportData(bundle.binding);
+  const gpuNonce = bindingGpuNonce(bundle.binding);
+  const list = new CheckList();
+  const violations: VerificationIssue[] = [];
+  const violate = (id: string, label: string, issue: VerificationIssue) => {
+    list.fail(id, label, issue);
+    violations.push(issue);
+  };
+
+  // 1. Roots. Development roots are used only when the policy allows simulation; otherwise the
+  // verifiers run with their pinned vendor roots (and reject simulated evidence on their own).
+  const simulated = bundle.developmentRoots !== undefined;
+  let devRoots: DevRoots = {};
+  if (!simulated) list.pass("roots", LABEL.roots, "pinned vendor roots");
+  else if (!policy.allowSimulated) {
+    violate("roots", LABEL.roots, {
+      code: "bundle_simulated_not_allowed",
+      message:
+        "the bundle rests on development roots (simulated TEE) and the policy does not set allowSimulated",
+    });
+  } else {
+    const parsed = await list.run(
+      "roots",
+      LABEL.roots,
+      () => parseDevRoots(bundle),
+      () => "DEVELOPMENT roots (simulated TEE; allowSimulated)",
+    );
+    if (parsed) devRoots = parsed;
+  }
+
+  // 2. CPU evidence.
+  if (!policy.cpu.kinds.includes(bundle.cpu.kind)) {
+    violate("cpu_kind", LABEL.cpu_kind, {
+      code: "bundle_cpu_kind_not_allowed",
+      message: `CPU TEE ${bundle.cpu.kind} is not in the policy's ${policy.cpu.kinds.join(", ")}`,
+    });
+  } else list.pass("cpu_kind", LABEL.cpu_kind, bundle.cpu.kind);
+  let cpu: BundleVerificationResult["cpu"];
+  let cpuReportData: string;
+  if (bundle.cpu.kind === "tdx") {
+    const collateral = bundle.cpu.collateral ?? options.collateral?.tdx;
+    const result = await verifyTdxQuote(bundle.cpu.evidence, {
+      now,
+      ...(collateral !== undefined ? { collateral: collateral as TdxCollateralInput } : {}),
+      ...(policy.cpu.tdx !== undefined ? { policy: policy.cpu.tdx } : {}),
+      ...(offline !== undefined ? { offline } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(simulated && devRoots.tdx ? { roots: devRoots.tdx } : {}),
+    });
+    cpu = result;
+    cpuReportData = result.reportData;
+    // A DCAP quote can also be an SGX enclave quote; a bundle that says TDX must carry a TD quote.
+    if (result.kind !== "tdx") {
+      list.fail("cpu_evidence_kind", LABEL.cpu_evidence_kind, {
+        code: "bundle_cpu_evidence_kind_mismatch",
+        message: `the bundle says tdx but the quote is an ${result.teeType} quote`,
+      });
+    }
+  } else {
+    const [vcek, ...chain] = bundle.cpu.certificates;
+    const crl = bundle.cpu.collateral?.crl ?? options.collateral?.sevSnpCrl;
+    const result = await verifySevSnpReport(bundle.cpu.evidence, {
+      now,
+      ...(vcek ? { vcek } : {}),
+      ...(chain.length > 0 ? { chain } : {}),
+      ...(crl instanceof Uint8Array ? { crl } : {}),
+      ...(policy.cpu.sevSnp !== undefined ? { policy: policy.cpu.sevSnp } : {}),
+      ...(offline !== undefined ? { offline } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(simulated && devRoots.sevSnp ? { roots: devRoots.sevSnp } : {}),
+    });
+    cpu = result;
+    cpuReportData = result.reportData;
+  }
+  const cpuErrors = cpu.errors;
+  if (cpu.verified)
+    list.pass(
+      "cpu",
+      LABEL.cpu,
+      `${bundle.cpu.kind}: ${cpu.checks.filter((c) => c.status === "pass").length} checks passed`,
+    );
+  else {
+    list.fail("cpu", LABEL.cpu, {
+      code: "bundle_cpu_evidence_invalid",
+      message: `${bundle.cpu.kind} evidence did not verify: ${unique(cpuErrors)}`,
+    });
+  }
+  if (cpu.verified) {
+    if (cpu.ok) list.pass("cpu_policy", LABEL.cpu_policy);
+    else {
+      violate("cpu_policy", LABEL.cpu_policy, {
+        code: "bundle_cpu_policy_violation",
+        message: `CPU policy not met: ${unique(cpuErrors)}`,
+      });
+    }
+  } else list.skip("cpu_policy", LABEL.cpu_policy, "the CPU evidence did not verify");
+  await list.run("report_data", LABEL.report_data, () => {
+    if (cpuReportData !== toHex(reportData)) {
+      throw new EvidenceInvalidError(
+        "bundle_report_data_mismatch",
+        `the CPU evidence carries report_data ${cpuReportData}, but SHA-512(binding) is ${toHex(reportData)}: the evidence is not for this binding`,
+      );
+    }
+  });
+
+  // 3. GPU evidence.
+  if (bundle.gpus.length < policy.gpu.minCount) {
+    violate("gpu_count", LABEL.gpu_count, {
+      code: "bundle_gpu_required",
+      message: `the policy requires at least ${policy.gpu.minCount} attested GPU(s); the bundle has ${bundle.gpus.length}`,
+    });
+  } else list.pass("gpu_count", LABEL.gpu_count, `${bundle.gpus.length} GPU(s)`);
+  const gpus: NvidiaVerificationResult[] = [];
+  for (const [i, gpu] of bundle.gpus.entries()) {
+    const result = await verifyNvidiaEvidence(gpu.evidence, {
+      certChain: gpu.certificates.map(parseCertificate),
+      ...(gpu.rims ? { rims: [...gpu.rims] } : {}),
+      nonce: gpuNonce,
+      now,
+      ...(policy.gpu.nvidia !== undefined ? { policy: policy.gpu.nvidia } : {}),
+      ...(offline !== undefined ? { offline } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(simulated && devRoots.nvidia ? { roots: devRoots.nvidia } : {}),
+    });
+    gpus.push(result);
+    const label = `${LABEL.gpu} (GPU ${i})`;
+    if (result.verified)
+      list.pass(
+        `gpu_${i}`,
+        label,
+        `${result.device?.leaf ?? "device"}, driver ${result.driverVersion ?? "?"}`,
+      );
+    else {
+      list.fail(`gpu_${i}`, label, {
+        code: "bundle_gpu_evidence_invalid",
+        message: `GPU ${i} evidence did not verify: ${unique(result.errors)}`,
+      });
+    }
+    if (!result.verified)
+      list.skip(`gpu_${i}_policy`, `${LABEL.gpu_policy} (GPU ${i})`, "the GPU evidence did not verify");
+    else if (result.ok) list.pass(`gpu_${i}_policy`, `${LABEL.gpu_policy} (GPU ${i})`);
+    else {
+      violate(`gpu_${i}_policy`, `${LABEL.gpu_policy} (GPU ${i})`, {
+        code: "bundle_gpu_policy_violation",
+        message: `GPU ${i} policy not met: ${unique(result.policyViolations)}`,
+      });
+    }
+    await list.run(`gpu_${i}_nonce`, `${LABEL.gpu_nonce} (GPU ${i})`, () => {
+      if (result.nonce !== toHex(gpuNonce)) {
+        throw new EvidenceInvalidError(
+          "bundle_gpu_nonce_mismatch",
+          `GPU ${i} evidence answers nonce ${result.nonce}, but SHA-256(binding) is ${toHex(gpuNonce)}: the evidence is not for this binding`,
+        );
+      }
+    });
+  }
+  if (bundle.gpus.length > 1) {
+    await list.run("gpu_distinct", LABEL.gpu_distinct, () => {
+      const leaves = bundle.gpus.map((g) => toHex(g.certificates[0] ?? new Uint8Array()));
+      if (new Set(leaves).size !== leaves.length) {
+        throw new EvidenceInvalidError(
+          "bundle_gpu_duplicate",
+          "the same GPU appears more than once in the bundle",
+        );
+      }
+    });
+  }
+
+  // 4. Binding policy: freshness, client nonce, model, weights, measurements.
+  const age = Math.floor(now.getTime() / 1000) - binding.issuedAt;
+  if (age > policy.maxAgeSeconds) {
+    violate("issued_at", LABEL.issued_at, {
+      code: "bundle_stale",
+      message: `the binding was issued ${age} s before now; the policy allows ${policy.maxAgeSeconds} s`,
+    });
+  } else if (-age > policy.maxClockSkewSeconds) {
+    violate("issued_at", LABEL.issued_at, {
+      code: "bundle_issued_in_future",
+      message: `the binding is issued ${-age} s after now; the policy tolerates ${policy.maxClockSkewSeconds} s of clock skew`,
+    });
+  } else list.pass("issued_at", LABEL.issued_at, `${age} s old (max ${policy.maxAgeSeconds} s)`);
+
+  const expectedNonce =
+    options.clientNonce !== undefined
+      ? typeof options.clientNonce === "string"
+        ? fromHex(options.clientNonce)
+        : options.clientNonce
+      : policy.clientNonce !== undefined
+        ? fromHex(policy.clientNonce)
+        : undefined;
+  if (!expectedNonce) list.skip("client_nonce", LABEL.client_nonce, "no client nonce expected");
+  else if (!binding.clientNonce) {
+    violate("client_nonce", LABEL.client_nonce, {
+      code: "bundle_client_nonce_missing",
+      message: `the binding carries no client nonce; expected ${toHex(expectedNonce)}`,
+    });
+  } else if (!equalBytes(binding.clientNonce, expectedNonce)) {
+    violate("client_nonce", LABEL.client_nonce, {
+      code: "bundle_client_nonce_mismatch",
+      message: `the binding carries client nonce ${toHex(binding.clientNonce)}, expected ${toHex(expectedNonce)} (replayed or for another request)`,
+    });
+  } else list.pass("client_nonce", LABEL.client_nonce, toHex(expectedNonce));
+
+  const model = policy.models[binding.model];
+  if (!model) {
+    violate("model", LABEL.model, {
+      code: "bundle_model_not_allowed",
+      message: `model "${binding.model}" is not in the policy (allowed: ${Object.keys(policy.models).join(", ") || "none"})`,
+    });
+    list.skip("weights", LABEL.weights, "model not allowed");
+    list.skip("measurements", LABEL.measurements, "model not allowed");
+  } else {
+    list.pass("model", LABEL.model, binding.model);
+    const digest = toHex(binding.weightsDigest);
+    if (model.weightsDigests.includes(digest)) list.pass("weights", LABEL.weights, digest);
+    else {
+      violate("weights", LABEL.weights, {
+        code: "bundle_weights_digest_not_allowed",
+        message: `weights digest ${digest} is not allowed for model "${binding.model}"`,
+      });
+    }
+    if (!cpu.verified) list.skip("measurements", LABEL.measurements, "the CPU evidence did not verify");
+    else if (bundle.cpu.kind === "tdx") {
+      const tdx = cpu as TdxVerificationResult;
+      const rules = model.tdx ?? [];
+      if (rules.some((rule) => matchesTdx(rule, tdx)))
+        list.pass("measurements", LABEL.measurements, `MRTD ${tdx.mrtd}`);
+      else {
+        violate("measurements", LABEL.measurements, {
+          code: "bundle_measurement_not_allowed",
+          message:
+            rules.length === 0
+              ? `the policy lists no TDX measurements for model "${binding.model}"`
+              : `MRTD/RTMRs (MRTD ${tdx.mrtd}) match none of the ${rules.length} allowed set(s) for model "${binding.model}"`,
+        });
+      }
+    } else {
+      const snp = cpu as SevSnpVerificationResult;
+      const rules = model.sevSnp ?? [];
+      if (
+        rules.some(
+          (rule) =>
+            rule.measurement === snp.measurement &&
+            (rule.hostData === undefined || rule.hostData === snp.hostData),
+        )
+      ) {
+        list.pass("measurements", LABEL.measurements, `measurement ${snp.measurement}`);
+      } else {
+        violate("measurements", LABEL.measurements, {
+          code: "bundle_measurement_not_allowed",
+          message:
+            rules.length === 0
+              ? `the policy lists no SEV-SNP measurements for model "${binding.model}"`
+              : `launch measurement ${snp.measurement} matches none of the ${rules.length} allowed for model "${binding.model}"`,
+        });
+      }
+    }
+  }
+
+  const bindingFailed = list.errors.some((e) =>
+    [
+      "bundle_report_data_mismatch",
+      "bundle_gpu_nonce_mismatch",
+      "bundle_gpu_duplicate",
+      "bundle_development_root_unmarked",
+    ].includes(e.code),
+  );
+  const verified =
+    cpu.verified && gpus.every((g) => g.verified) && !bindingFailed && !(simulated && !policy.allowSimulated);
+  const subPolicy = [
+    ...(cpu.verified && !cpu.ok ? cpuErrors : []),
+    ...gpus.flatMap((g) => (g.verified ? g.policyViolations : [])),
+  ];
+  const errors: VerificationIssue[] = [...list.errors];
+  for (const issue of [...cpuErrors, ...gpus.flatMap((g) => g.errors)]) {
+    if (!errors.some((e) => e.code === issue.code && e.message === issue.message)) errors.push(issue);
+  }
+  return {
+    ok: verified && !list.failed,
+    verified,
+    kind: "bundle",
+    simulated,
+    cpu,
+    gpus,
+    binding: bindingToJson(bundle.binding, binding),
+    decodedBinding: binding,
+    checks: list.checks,
+    errors,
+    policyViolations: [...violations, ...subPolicy],
+  };
+}
+
+/** Throws a {@link PolicyViolationError} (or the first error) unless the result is ok. */
+export function assertBundleOk(result: BundleVerificationResult): void {
+  if (result.ok) return;
+  const first = result.errors[0];
+  throw new PolicyViolationError(
+    first?.code ?? "bundle_rejected",
+    first?.message ?? "the bundle was rejected",
+    { details: { errors: result.errors } },
+  );
+}

@@ -1,0 +1,120 @@
+import { decodeEvidenceInput } from "../common/bytes.js";
+import { AttestArgumentError } from "../common/errors.js";
+import { parseNvidiaPolicy } from "../nvidia/policy.js";
+import { type NvidiaVerificationResult, verifyNvidiaEvidence } from "../nvidia/verify.js";
+import {
+  EXIT_OK,
+  exitCodeOf,
+  parseCommandArgs,
+  parseNow,
+  readInputFile,
+  readJsonFile,
+  renderReport,
+} from "./io.js";
+
+const HELP = `peer-attest verify nvidia: verify NVIDIA GPU or NVSwitch SPDM evidence.
+
+Options:
+  --evidence FILE      SPDM GET_MEASUREMENTS request + signed response: raw bytes or hex text (required)
+  --cert-chain FILE    device certificate chain, leaf first: PEM, or base64 of PEM (required)
+  --rim FILE           a RIM (SWID XML); repeat for driver and VBIOS RIMs
+  --nonce HEX          the 32-byte nonce the evidence must answer
+  --offline            never use the network: no OCSP (revocationChecked: false), no RIM service
+  --policy FILE        policy JSON (docs/nvidia.md, schemas/nvidia-policy.schema.json)
+  --now ISO            verification time (ISO 8601 or Unix seconds; default: now)
+  --json               print one JSON object
+
+Without --rim and without --offline, RIMs are fetched from NVIDIA's RIM service.
+Exit status: 0 accepted, 1 rejected, 2 unusable input (including collateral unavailable).
+`;
+
+/** The JSON object printed by `--json`: the documented fields first, then details. */
+export function nvidiaResultJson(result: NvidiaVerificationResult): Record<string, unknown> {
+  return {
+    ok: result.ok,
+    verified: result.verified,
+    kind: result.kind,
+    device: result.device,
+    nonce: result.nonce,
+    driverVersion: result.driverVersion,
+    vbiosVersion: result.vbiosVersion,
+    revocationChecked: result.revocationChecked,
+    measurements: result.measurements,
+    errors: result.errors,
+    checks: result.checks,
+    mode: result.mode,
+    rims: result.rims,
+    trailingBytes: result.evidence.trailingBytes,
+  };
+}
+
+/** `peer-attest verify nvidia --evidence FILE --cert-chain FILE [--rim FILE]... [--nonce HEX] [--offline] [--policy FILE] [--now ISO] [--json]`. */
+export async function verifyNvidiaCommand(args: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    evidence: { type: "string" },
+    "cert-chain": { type: "string" },
+    rim: { type: "string", multiple: true },
+    nonce: { type: "string" },
+    offline: { type: "boolean" },
+    policy: { type: "string" },
+    now: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  if (typeof values.evidence !== "string")
+    throw new AttestArgumentError("cli_arguments_invalid", "--evidence FILE is required");
+  if (typeof values["cert-chain"] !== "string")
+    throw new AttestArgumentError("cli_arguments_invalid", "--cert-chain FILE is required");
+  const evidence = decodeEvidenceInput(readInputFile(values.evidence, "evidence"));
+  const certChain = new TextDecoder().decode(readInputFile(values["cert-chain"], "certificate chain"));
+  const rimFiles = (values.rim as string[] | undefined) ?? [];
+  const rims = rimFiles.map((file) => new TextDecoder().decode(readInputFile(file, "RIM")));
+  const policy =
+    typeof values.policy === "string" ? parseNvidiaPolicy(readJsonFile(values.policy, "policy")) : undefined;
+  if (typeof values.nonce === "string" && !/^(0x)?[0-9a-fA-F]{64}$/.test(values.nonce)) {
+    throw new AttestArgumentError("cli_arguments_invalid", "--nonce must be 32 bytes of hex");
+  }
+  const offline = values.offline === true;
+  const result = await verifyNvidiaEvidence(evidence, {
+    certChain,
+    ...(rimFiles.length > 0 ? { rims } : {}),
+    nonce: values.nonce as string | undefined,
+    now: parseNow(values.now as string | undefined),
+    policy,
+    offline,
+    // The network is reached only here, at the CLI boundary, and never with --offline.
+    fetch: offline ? undefined : globalThis.fetch,
+  });
+  if (values.json) process.stdout.write(`${JSON.stringify(nvidiaResultJson(result), null, 2)}\n`);
+  else {
+    const title = `NVIDIA ${result.device?.leaf ?? "device"} SPDM evidence`;
+    const facts: Array<readonly [string, string | number | boolean | null]> = [
+      ["architecture", result.device?.architecture ?? null],
+      ["hardware model", result.device?.hardwareModel ?? null],
+      ["ueid", result.device?.ueid ?? null],
+      ["nonce", result.nonce],
+      ["driver", result.driverVersion],
+      ["VBIOS", result.vbiosVersion],
+      ["mode", result.mode],
+      ["revocation checked", result.revocationChecked],
+      [
+        "measurements",
+        result.measurements
+          ? `${result.measurements.matched}/${result.measurements.total} match`
+          : "not compared (no RIMs)",
+      ],
+      [
+        "mismatched indices",
+        result.measurements && result.measurements.mismatched.length > 0
+          ? result.measurements.mismatched.join(", ")
+          : null,
+      ],
+    ];
+    process.stdout.write(renderReport(title, result, facts, result.checks, result.errors));
+  }
+  return exitCodeOf(result);
+}

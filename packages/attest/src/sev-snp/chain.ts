@@ -1,0 +1,267 @@
+import { equalBytes } from "../common/bytes.js";
+import { AttestArgumentError, EvidenceInvalidError } from "../common/errors.js";
+import { type Certificate, parseCertificates, verifyCertificateSignature } from "../common/x509.js";
+import type { SevSnpCache } from "./cache.js";
+import { AMD_SEV_SNP_ROOTS, type SevSnpProduct, type SevSnpProductRoots } from "./roots.js";
+
+/** Certificates as DER bytes, PEM text (any number of blocks) or PEM bytes. */
+export type CertificateInput = Uint8Array | string;
+
+const pinnedCache = new Map<string, Certificate>();
+
+/** The single certificate of a pinned PEM constant (parsed once). */
+export function pinnedCertificate(pem: string): Certificate {
+  let cert = pinnedCache.get(pem);
+  if (!cert) {
+    const parsed = parseCertificates(pem);
+    if (parsed.length !== 1)
+      throw new AttestArgumentError(
+        "snp_roots_invalid",
+        "each pinned root must be exactly one PEM certificate",
+      );
+    cert = parsed[0] as Certificate;
+    if (pinnedCache.size > 64) pinnedCache.clear();
+    pinnedCache.set(pem, cert);
+  }
+  return cert;
+}
+
+/** Forgets parsed pinned roots (benchmarks use it to measure a cold verifier). */
+export function clearPinnedCertificates(): void {
+  pinnedCache.clear();
+  inputCache.clear();
+}
+
+/** The CN of an X.509 name string as `Certificate` renders it. */
+export function commonName(name: string): string | undefined {
+  return /(?:^|, )CN=([^,]*)/.exec(name)?.[1];
+}
+
+const PRODUCT_NAMES: Record<string, SevSnpProduct> = { milan: "milan", genoa: "genoa", turin: "turin" };
+
+/** Product line from a VCEK/VLEK issuer CN ("SEV-Milan", "SEV-VLEK-Genoa", …). */
+export function productFromIssuer(cert: Certificate): SevSnpProduct | undefined {
+  const match = /^SEV-(?:VLEK-)?([A-Za-z]+)$/.exec(commonName(cert.issuer) ?? "");
+  return match ? PRODUCT_NAMES[(match[1] as string).toLowerCase()] : undefined;
+}
+
+/** Product line from the AMD product-name extension ("Milan-B0", "Genoa", "Turin"). */
+export function productFromName(name: string | undefined): SevSnpProduct | undefined {
+  const match = /^([A-Za-z]+)/.exec(name ?? "");
+  return match ? PRODUCT_NAMES[(match[1] as string).toLowerCase()] : undefined;
+}
+
+/** Whether a leaf is a VCEK or a VLEK (by subject CN, or an ASVK issuer). */
+export function keyKindOf(cert: Certificate): "vcek" | "vlek" | undefined {
+  const subject = commonName(cert.subject);
+  const issuer = commonName(cert.issuer) ?? "";
+  if (subject === "SEV-VLEK" || issuer.startsWith("SEV-VLEK-")) return "vlek";
+  if (subject === "SEV-VCEK") return "vcek";
+  return undefined;
+}
+
+const INPUT_CACHE_LIMIT = 128;
+const inputCache = new Map<string, readonly Certificate[]>();
+
+/** Exact content of bytes as a string key (native fromCharCode in chunks: fast and injective). */
+function bytesKey(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192)
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[]);
+  return out;
+}
+
+/**
+ * Certificates of one input, memoised by its exact content (PEM text or bytes). The bytes are
+ * copied before parsing so a memoised certificate never aliases a buffer the caller may reuse.
+ */
+function certificatesOf(input: CertificateInput): readonly Certificate[] {
+  const key = typeof input === "string" ? `t${input}` : `b${bytesKey(input)}`;
+  let certs = inputCache.get(key);
+  if (!certs) {
+    certs = parseCertificates(typeof input === "string" ? input : input.slice());
+    if (inputCache.size >= INPUT_CACHE_LIMIT) inputCache.delete(inputCache.keys().next().value as string);
+    inputCache.set(key, certs);
+  }
+  return certs;
+}
+
+/** Parses certificate inputs (DER, PEM text or PEM bytes; one or many). */
+export function toCertificates(
+  input: CertificateInput | readonly CertificateInput[] | undefined,
+): Certificate[] {
+  if (input === undefined) return [];
+  if (typeof input === "string" || input instanceof Uint8Array) return [...certificatesOf(input)];
+  return input.flatMap((item) => [...certificatesOf(item)]);
+}
+
+let nextCertificateId = 1;
+const certificateIds = new WeakMap<Certificate, number>();
+
+/**
+ * Key of a chain by certificate identity. Parsed certificates are memoised by exact bytes, so equal
+ * bytes give the same object; a re-parse after eviction gives a new id and merely misses the cache.
+ */
+function chainKey(certs: readonly Certificate[]): string {
+  let key = "";
+  for (const cert of certs) {
+    let id = certificateIds.get(cert);
+    if (id === undefined) {
+      id = nextCertificateId++;
+      certificateIds.set(cert, id);
+    }
+    key += `${id}.`;
+  }
+  return key;
+}
+
+export interface SevSnpKeyChainOptions {
+  readonly product: SevSnpProduct;
+  readonly now: Date;
+  /** ASK/ASVK (and optionally the ARK) supplied by the caller. */
+  readonly supplied?: readonly Certificate[];
+  /** Whether the caller supplied a chain (if not and `supplied` is empty, the pinned ASK/ASVK is used). */
+  readonly chainGiven?: boolean;
+  readonly roots?: Partial<Readonly<Record<SevSnpProduct, SevSnpProductRoots>>>;
+  readonly cache?: SevSnpCache;
+}
+
+export interface SevSnpVerifiedKeyChain {
+  /** VCEK/VLEK first, ARK last (empty when answered from the cache). */
+  readonly path: readonly Certificate[];
+  readonly intermediates: readonly Certificate[];
+  readonly ark: Certificate;
+  readonly cached: boolean;
+}
+
+/**
+ * Verifies a VCEK or VLEK up to the pinned ARK of a product line: exactly VCEK → ASK → ARK or
+ * VLEK → ASVK → ARK (names chain, RSASSA-PSS signatures, CA flags, validity at `now`). A self-signed
+ * certificate the caller supplies must be byte-identical to the pinned ARK. Chains that verified
+ * are cached by their exact bytes with their validity window.
+ *
+ * @throws EvidenceInvalidError `snp_ark_mismatch`, `snp_chain_shape_invalid`,
+ *   `certificate_chain_incomplete`, `certificate_not_ca`, `certificate_signature_invalid`,
+ *   `certificate_not_yet_valid`, `certificate_expired` (the shared X.509 codes)
+ * @example
+ * ```ts
+ * await verifySevSnpKeyChain(parseCertificate(vcekDer), { product: "turin", now, supplied: parseCertificates(chainPem) });
+ * ```
+ */
+export async function verifySevSnpKeyChain(
+  leaf: Certificate,
+  options: SevSnpKeyChainOptions,
+): Promise<SevSnpVerifiedKeyChain> {
+  const roots = options.roots?.[options.product] ?? AMD_SEV_SNP_ROOTS[options.product];
+  const ark = pinnedCertificate(roots.ark);
+  const kind = keyKindOf(leaf);
+  const label = kind === "vlek" ? "VLEK" : "VCEK";
+  const intermediates: Certificate[] = [];
+  for (const cert of options.supplied ?? []) {
+    if (cert.subject === cert.issuer) {
+      // A self-signed certificate in the supplied chain claims to be a root: it must be the pinned one.
+      if (!equalBytes(cert.der, ark.der)) {
+        throw new EvidenceInvalidError(
+          "snp_ark_mismatch",
+          `supplied root "${commonName(cert.subject)}" is not the pinned ARK of ${options.product} ("${commonName(ark.subject)}")`,
+        );
+      }
+      continue;
+    }
+    intermediates.push(cert);
+  }
+  if (!options.chainGiven && intermediates.length === 0)
+    intermediates.push(pinnedCertificate(kind === "vlek" ? roots.asvk : roots.ask));
+  if (leaf.issuer === ark.subject) {
+    throw new EvidenceInvalidError(
+      "snp_chain_shape_invalid",
+      `${label} chain must be ${label} → ${kind === "vlek" ? "ASVK" : "ASK"} → ARK, but the ${label} names the ARK as its issuer`,
+    );
+  }
+  const issuer = intermediates.find((cert) => cert.subject === leaf.issuer);
+  if (!issuer) {
+    throw new EvidenceInvalidError(
+      "certificate_chain_incomplete",
+      `${label} chain: no issuer certificate "${leaf.issuer}" for "${leaf.subject}"`,
+    );
+  }
+  if (issuer.issuer !== ark.subject) {
+    throw new EvidenceInvalidError(
+      "certificate_chain_incomplete",
+      `${label} chain: "${commonName(issuer.subject)}" is issued by "${issuer.issuer}", not by the pinned ARK "${ark.subject}"`,
+    );
+  }
+  const path = [leaf, issuer, ark] as const;
+  const key = chainKey(path);
+  if (options.cache?.hasChain(key, options.now))
+    return { path: [], intermediates: [issuer], ark, cached: true };
+  for (const ca of [issuer, ark]) {
+    if (!ca.isCa)
+      throw new EvidenceInvalidError(
+        "certificate_not_ca",
+        `${label} chain: "${ca.subject}" is not a CA certificate`,
+      );
+  }
+  // The fixed AMD shape lets every signature be checked at once (native work off the main thread);
+  // verdicts are then reported link by link, leaf first, as a path builder would.
+  const signatures = options.cache?.signatures;
+  const link = async (child: Certificate, parent: Certificate) =>
+    signatures?.has(child.der, parent.der) === true || (await verifyCertificateSignature(child, parent));
+  const [leafOk, issuerOk, arkOk] = await Promise.all([
+    link(leaf, issuer),
+    link(issuer, ark),
+    pinnedRootSelfSigned(ark),
+  ]);
+  if (!leafOk) {
+    throw new EvidenceInvalidError(
+      "certificate_signature_invalid",
+      `${label} chain: signature on "${leaf.subject}" does not verify with "${issuer.subject}"`,
+    );
+  }
+  if (!issuerOk) {
+    throw new EvidenceInvalidError(
+      "certificate_signature_invalid",
+      `${label} chain: signature on "${issuer.subject}" does not verify with "${ark.subject}"`,
+    );
+  }
+  if (!arkOk)
+    throw new EvidenceInvalidError(
+      "certificate_signature_invalid",
+      `${label} root "${ark.subject}" is not validly self-signed`,
+    );
+  signatures?.add(leaf.der, issuer.der);
+  signatures?.add(issuer.der, ark.der);
+  const t = options.now.getTime();
+  for (const cert of path) {
+    if (t < cert.notBefore.getTime()) {
+      throw new EvidenceInvalidError(
+        "certificate_not_yet_valid",
+        `${label} chain: "${cert.subject}" is not valid before ${cert.notBefore.toISOString()} (now ${options.now.toISOString()})`,
+      );
+    }
+    if (t > cert.notAfter.getTime()) {
+      throw new EvidenceInvalidError(
+        "certificate_expired",
+        `${label} chain: "${cert.subject}" expired at ${cert.notAfter.toISOString()} (now ${options.now.toISOString()})`,
+      );
+    }
+  }
+  const notBefore = new Date(Math.max(...path.map((c) => c.notBefore.getTime())));
+  const notAfter = new Date(Math.min(...path.map((c) => c.notAfter.getTime())));
+  options.cache?.rememberChain(key, notBefore, notAfter);
+  return { path, intermediates: [issuer], ark, cached: false };
+}
+
+/**
+ * Pinned roots are trusted by their exact bytes, so their self-signature adds no trust; it is still
+ * checked once per parsed root (a corrupted constant must not pass), then remembered for the process.
+ */
+const selfSignedRoots = new WeakMap<Certificate, Promise<boolean>>();
+function pinnedRootSelfSigned(ark: Certificate): Promise<boolean> {
+  let verdict = selfSignedRoots.get(ark);
+  if (!verdict) {
+    verdict = verifyCertificateSignature(ark, ark);
+    selfSignedRoots.set(ark, verdict);
+  }
+  return verdict;
+}

@@ -1,0 +1,460 @@
+import { p384 } from "@noble/curves/nist.js";
+import { equalBytes, isAllZero, toHex } from "../common/bytes.js";
+import { type Check, CheckList } from "../common/check.js";
+import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
+import { verifyEcdsa } from "../common/webcrypto.js";
+import { type Certificate, isRevoked, parseCertificates, parseCrl, verifyCrl } from "../common/x509.js";
+import { defaultSevSnpCache, type SevSnpCache } from "./cache.js";
+import {
+  type CertificateInput,
+  commonName,
+  keyKindOf,
+  productFromIssuer,
+  productFromName,
+  toCertificates,
+  verifySevSnpKeyChain,
+} from "./chain.js";
+import { KdsClient } from "./kds-fetcher.js";
+import { parseSevSnpPolicy, validateSevSnpPolicy } from "./policy.js";
+import { parseSevSnpReport, SEV_SNP_SIGNATURE_ALGO_ECDSA_P384_SHA384, type SevSnpReport } from "./report.js";
+import { SEV_SNP_PRODUCTS, type SevSnpProduct, type SevSnpProductRoots } from "./roots.js";
+import { decodeTcb, type SevSnpTcb, tcbLayoutOf } from "./tcb.js";
+import { readSevSnpKeyExtensions } from "./vcek-extensions.js";
+
+/** Options of {@link verifySevSnpReport}. Only `now` is required. */
+export interface SevSnpVerifyOptions {
+  /** Verification time (never read from the clock here). */
+  readonly now: Date;
+  /**
+   * The VCEK or VLEK, DER or PEM. A PEM may also carry the ASK/ASVK and ARK. Without it, a VCEK is
+   * fetched from AMD KDS by chip ID and reported TCB (needs `fetch`, or a cached copy when `offline`).
+   */
+  readonly vcek?: CertificateInput;
+  /** ASK+ARK (or ASVK+ARK) chain, PEM or DER. Default: the pinned intermediates of the product. */
+  readonly chain?: CertificateInput | readonly CertificateInput[];
+  /** Product line; otherwise taken from the report's CPUID (v3+) or the certificate issuer. */
+  readonly product?: SevSnpProduct;
+  /** AMD KDS CRL (DER or PEM), signed by the ARK. Checked when supplied. */
+  readonly crl?: Uint8Array;
+  /** Policy (JSON value, see `SevSnpPolicy`); default `{}`: debug and migration agent forbidden. */
+  readonly policy?: unknown;
+  /** Never touch the network. */
+  readonly offline?: boolean;
+  /** `fetch` for AMD KDS. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Trust roots per product (PEM); replaces the pinned AMD roots for the products given. */
+  readonly roots?: Partial<Readonly<Record<SevSnpProduct, SevSnpProductRoots>>>;
+  /** Verified-item cache; `false` disables caching. Default: a bounded module-level cache. */
+  readonly cache?: SevSnpCache | false;
+}
+
+/** Decoded TCB components as reported (`fmc` only on Turin). */
+export interface SevSnpTcbResult {
+  readonly bootloader: number;
+  readonly tee: number;
+  readonly snp: number;
+  readonly microcode: number;
+  readonly fmc?: number;
+}
+
+/** Result of {@link verifySevSnpReport}. JSON-serialisable. */
+export interface SevSnpVerificationResult {
+  /** Verified and accepted by the policy. */
+  readonly ok: boolean;
+  /** Genuine: signature, chain and certificate bindings all hold. */
+  readonly verified: boolean;
+  readonly kind: "sev-snp";
+  readonly product: SevSnpProduct | null;
+  readonly reportVersion: number;
+  readonly signingKey: "vcek" | "vlek" | null;
+  readonly measurement: string;
+  readonly reportData: string;
+  readonly hostData: string;
+  readonly chipId: string;
+  readonly vmpl: number;
+  readonly guestSvn: number;
+  readonly idKeyDigest: string;
+  readonly authorKeyDigest: string;
+  readonly policy: {
+    readonly debug: boolean;
+    readonly smt: boolean;
+    readonly migrateMa: boolean;
+    readonly singleSocket: boolean;
+  };
+  readonly reportedTcb: SevSnpTcbResult;
+  readonly firmware: string;
+  readonly errors: readonly VerificationIssue[];
+  readonly checks: readonly Check[];
+}
+
+/** Big-endian 48-byte value of a 72-byte little-endian component, or undefined if it has high bytes set. */
+function componentToBigEndian(le: Uint8Array): Uint8Array | undefined {
+  for (let i = 48; i < le.length; i++) if (le[i] !== 0) return undefined;
+  const out = new Uint8Array(48);
+  for (let i = 0; i < 48; i++) out[i] = le[47 - i] as number;
+  return out;
+}
+
+function bytesToBigInt(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const b of bytes) value = (value << 8n) | BigInt(b);
+  return value;
+}
+
+const P384_ORDER = p384.Point.CURVE().n;
+
+/**
+ * The raw r || s (big-endian, 96 bytes) of a report's signature, checking that each component is
+ * a 48-byte value in [1, n-1].
+ * @throws EvidenceInvalidError `snp_report_signature_out_of_range`
+ */
+export function reportSignatureRaw(report: SevSnpReport): Uint8Array {
+  const r = componentToBigEndian(report.signatureR);
+  const s = componentToBigEndian(report.signatureS);
+  if (!r || !s) {
+    throw new EvidenceInvalidError(
+      "snp_report_signature_out_of_range",
+      "report signature r or s has non-zero bytes above the 48-byte P-384 size",
+    );
+  }
+  for (const [name, value] of [
+    ["r", r],
+    ["s", s],
+  ] as const) {
+    const n = bytesToBigInt(value);
+    if (n === 0n || n >= P384_ORDER) {
+      throw new EvidenceInvalidError(
+        "snp_report_signature_out_of_range",
+        `report signature ${name} is not in [1, n-1] of P-384`,
+      );
+    }
+  }
+  const raw = new Uint8Array(96);
+  raw.set(r, 0);
+  raw.set(s, 48);
+  return raw;
+}
+
+/** The product-name extension, or undefined when the extensions do not parse (the TCB check reports that). */
+function productNameOf(cert: Certificate): string | undefined {
+  try {
+    return readSevSnpKeyExtensions(cert).productName;
+  } catch {
+    return undefined;
+  }
+}
+
+function tcbResult(tcb: SevSnpTcb): SevSnpTcbResult {
+  const base = { bootloader: tcb.bootloader, tee: tcb.tee, snp: tcb.snp, microcode: tcb.microcode };
+  return tcb.fmc === undefined ? base : { ...base, fmc: tcb.fmc };
+}
+
+/**
+ * Verifies an AMD SEV-SNP attestation report: parses it, finds the product line, checks the
+ * VCEK/VLEK chain to the pinned ARK (RSA-PSS, validity at `now`, optional CRL), the report's ECDSA
+ * P-384 signature over bytes [0, 0x2A0), that the key's TCB extensions equal REPORTED_TCB and (VCEK)
+ * its hwID equals CHIP_ID, then validates the policy. Every check is listed in `checks`; every
+ * failure in `errors` with a stable code.
+ *
+ * Throws only for unusable input: `EvidenceParseError` (report or certificates malformed),
+ * `AttestArgumentError` (bad options or policy), `CollateralUnavailableError` (a VCEK had to be
+ * fetched and could not be).
+ *
+ * @example
+ * ```ts
+ * import { verifySevSnpReport } from "@peercycles/attest/sev-snp";
+ * const result = await verifySevSnpReport(reportBytes, { vcek: vcekDer, now: new Date() });
+ * if (!result.ok) console.error(result.errors);
+ * ```
+ */
+export async function verifySevSnpReport(
+  input: Uint8Array | SevSnpReport,
+  options: SevSnpVerifyOptions,
+): Promise<SevSnpVerificationResult> {
+  if (!options || !(options.now instanceof Date) || Number.isNaN(options.now.getTime())) {
+    throw new AttestArgumentError("snp_now_required", "verifySevSnpReport needs options.now (a valid Date)");
+  }
+  if (options.product !== undefined && !SEV_SNP_PRODUCTS.includes(options.product)) {
+    throw new AttestArgumentError(
+      "snp_product_invalid",
+      `product must be one of ${SEV_SNP_PRODUCTS.join(", ")}`,
+    );
+  }
+  const policy = parseSevSnpPolicy(options.policy ?? {});
+  const report = input instanceof Uint8Array ? parseSevSnpReport(input) : input;
+  const cache = options.cache === false ? undefined : (options.cache ?? defaultSevSnpCache);
+  const now = options.now;
+  const list = new CheckList();
+  list.pass("report_format", "Report parsed (size, version, reserved fields)", `version ${report.version}`);
+
+  // Certificates: the leaf (an EC key that is not a CA) and any ASK/ASVK/ARK that came with it.
+  const supplied = [...toCertificates(options.vcek), ...toCertificates(options.chain)];
+  let leaf = supplied.find((cert) => cert.publicKey.kind === "ec" && !cert.isCa);
+  const others = supplied.filter((cert) => cert !== leaf);
+
+  // Product line: from the caller, the report's CPUID (v3+), and the certificate; all must agree.
+  const fromCpuid = report.cpuidProduct;
+  let product = options.product ?? fromCpuid ?? (leaf ? productFromIssuer(leaf) : undefined);
+
+  const kds = new KdsClient({ fetch: options.fetch, offline: options.offline, cache: cache?.kds });
+  let fetchedUrl: string | undefined;
+  if (!leaf) {
+    if (report.keyInfo.signingKey === "vlek") {
+      throw new AttestArgumentError(
+        "snp_vlek_required",
+        "the report is signed by a VLEK, which AMD KDS does not serve by chip ID; pass it as vcek",
+      );
+    }
+    if (report.keyInfo.signingKey === "none") {
+      throw new EvidenceInvalidError(
+        "snp_report_not_signed",
+        "the report's key info says it is not signed (signing key 7)",
+      );
+    }
+    if (!product) {
+      throw new AttestArgumentError(
+        "snp_product_required",
+        "a v2 report does not name its product line: pass product (milan, genoa, turin) or the VCEK",
+      );
+    }
+    if (report.keyInfo.maskChipId || isAllZero(report.chipId)) {
+      throw new AttestArgumentError(
+        "snp_vcek_required",
+        "the report's chip ID is masked, so its VCEK cannot be fetched: pass the VCEK",
+      );
+    }
+    fetchedUrl = kds.vcekUrl(product, report.chipId, report.reportedTcb);
+    const der = await kds.get(fetchedUrl, "VCEK");
+    leaf = parseCertificates(der)[0] as Certificate;
+  }
+  const vcek = leaf;
+  const kind = keyKindOf(vcek);
+  const keyLabel = kind === "vlek" ? "VLEK" : "VCEK";
+
+  await list.run(
+    "product",
+    "Product line identified and consistent",
+    () => {
+      const sources: [string, SevSnpProduct | undefined][] = [
+        ["option", options.product],
+        ["report CPUID", fromCpuid],
+        [`${keyLabel} issuer`, productFromIssuer(vcek)],
+        [`${keyLabel} product name`, productFromName(productNameOf(vcek))],
+      ];
+      const known = sources.filter((s): s is [string, SevSnpProduct] => s[1] !== undefined);
+      if (known.length === 0)
+        throw new EvidenceInvalidError(
+          "snp_product_unknown",
+          "the product line cannot be determined from the report or the certificate",
+        );
+      const first = known[0] as [string, SevSnpProduct];
+      const conflict = known.find(([, p]) => p !== first[1]);
+      if (conflict) {
+        throw new EvidenceInvalidError(
+          "snp_product_mismatch",
+          `product lines disagree: ${known.map(([source, p]) => `${source} says ${p}`).join(", ")}`,
+        );
+      }
+      product = first[1];
+      return product;
+    },
+    (p) => p,
+  );
+  const productOk = product !== undefined && !list.failed;
+
+  await list.run(
+    "signing_key",
+    "Report signing key matches the certificate",
+    () => {
+      if (report.keyInfo.signingKey === "none")
+        throw new EvidenceInvalidError(
+          "snp_report_not_signed",
+          "the report's key info says it is not signed (signing key 7)",
+        );
+      if (kind === undefined) {
+        throw new EvidenceInvalidError(
+          "snp_signing_key_mismatch",
+          `certificate "${commonName(vcek.subject)}" is neither a VCEK nor a VLEK`,
+        );
+      }
+      if (kind !== report.keyInfo.signingKey) {
+        throw new EvidenceInvalidError(
+          "snp_signing_key_mismatch",
+          `the report says ${report.keyInfo.signingKey.toUpperCase()} signed it, but the certificate is a ${kind.toUpperCase()}`,
+        );
+      }
+      if (vcek.publicKey.kind !== "ec" || vcek.publicKey.curve !== "P-384") {
+        throw new EvidenceInvalidError(
+          "snp_vcek_key_invalid",
+          `the ${keyLabel} key is not an ECDSA P-384 key`,
+        );
+      }
+      return kind;
+    },
+    (k) => k.toUpperCase(),
+  );
+
+  // The report signature is checked concurrently with the chain (both are native work on other
+  // threads); its verdict is recorded in check order below.
+  const signatureTask = (async () => {
+    if (report.signatureAlgo !== SEV_SNP_SIGNATURE_ALGO_ECDSA_P384_SHA384) {
+      throw new EvidenceInvalidError(
+        "snp_report_signature_algorithm_unsupported",
+        `signature algorithm ${report.signatureAlgo} is not ECDSA P-384/SHA-384 (1)`,
+      );
+    }
+    const raw = reportSignatureRaw(report);
+    if (vcek.publicKey.kind !== "ec" || vcek.publicKey.curve !== "P-384") {
+      throw new EvidenceInvalidError("snp_vcek_key_invalid", `the ${keyLabel} key is not an ECDSA P-384 key`);
+    }
+    if (!(await verifyEcdsa("P-384", "SHA-384", vcek.publicKey.point, raw, report.signedSpan))) {
+      throw new EvidenceInvalidError(
+        "snp_report_signature_invalid",
+        `the report signature does not verify with the ${keyLabel}`,
+      );
+    }
+  })();
+  signatureTask.catch(() => undefined);
+
+  // Chain: leaf -> ASK (VCEK) or ASVK (VLEK) -> pinned ARK of the product line.
+  let ark: Certificate | undefined;
+  let chainIntermediates: readonly Certificate[] = [];
+  if (productOk && product) {
+    const chainProduct = product;
+    await list.run(
+      "certificate_chain",
+      `${keyLabel} chain to the pinned ARK (RSA-PSS, validity at now)`,
+      async () => {
+        const verified = await verifySevSnpKeyChain(vcek, {
+          product: chainProduct,
+          now,
+          supplied: others,
+          chainGiven: options.chain !== undefined,
+          roots: options.roots,
+          cache,
+        });
+        ark = verified.ark;
+        chainIntermediates = verified.intermediates;
+        return verified.cached
+          ? "cached verified chain"
+          : verified.path.map((c) => commonName(c.subject)).join(" → ");
+      },
+      (d) => d,
+    );
+  } else {
+    list.skip("certificate_chain", `${keyLabel} chain to the pinned ARK`, "product line unknown");
+  }
+  const chainOk = list.checks.at(-1)?.status === "pass";
+
+  if (options.crl !== undefined) {
+    const crlBytes = options.crl;
+    await list.run(
+      "crl",
+      "AMD KDS CRL (ARK-signed) current, no certificate revoked",
+      async () => {
+        if (!ark || !chainOk)
+          throw new EvidenceInvalidError(
+            "snp_crl_unchecked",
+            "the CRL cannot be checked without a verified chain",
+          );
+        const crl = parseCrl(crlBytes);
+        await verifyCrl(crl, ark, now, "AMD KDS", cache?.signatures);
+        for (const cert of [vcek, ...chainIntermediates]) {
+          if (cert.issuer === crl.issuer && cert.subject !== cert.issuer && isRevoked(crl, cert)) {
+            throw new EvidenceInvalidError(
+              "snp_certificate_revoked",
+              `"${commonName(cert.subject)}" (serial ${cert.serialNumber}) is revoked by the AMD KDS CRL`,
+            );
+          }
+        }
+        return crl.thisUpdate.toISOString();
+      },
+      (t) => `thisUpdate ${t}`,
+    );
+  } else {
+    list.skip("crl", "AMD KDS CRL", "no CRL supplied");
+  }
+
+  await list.run(
+    "report_signature",
+    `Report signed by the ${keyLabel} (ECDSA P-384/SHA-384)`,
+    () => signatureTask,
+  );
+
+  const layout = tcbLayoutOf(product ?? report.cpuidProduct ?? "milan");
+  const reportedTcb = decodeTcb(report.reportedTcb, layout);
+  await list.run(
+    "tcb_binding",
+    `${keyLabel} TCB extensions equal the report's REPORTED_TCB`,
+    () => {
+      const ext = readSevSnpKeyExtensions(vcek);
+      const diffs: string[] = [];
+      for (const c of ["bootloader", "tee", "snp", "microcode"] as const) {
+        if (ext[c] !== reportedTcb[c]) diffs.push(`${c} certificate ${ext[c]} ≠ report ${reportedTcb[c]}`);
+      }
+      if (layout === "turin" && (ext.fmc ?? 0) !== (reportedTcb.fmc ?? 0))
+        diffs.push(`fmc certificate ${ext.fmc ?? "absent"} ≠ report ${reportedTcb.fmc}`);
+      if (diffs.length > 0)
+        throw new EvidenceInvalidError("snp_vcek_tcb_mismatch", `TCB mismatch: ${diffs.join("; ")}`);
+      return `bl ${reportedTcb.bootloader}, tee ${reportedTcb.tee}, snp ${reportedTcb.snp}, ucode ${reportedTcb.microcode}${reportedTcb.fmc === undefined ? "" : `, fmc ${reportedTcb.fmc}`}`;
+    },
+    (d) => d,
+  );
+
+  if (kind === "vlek") {
+    list.skip("chip_id_binding", "VCEK hwID equals the report's CHIP_ID", "a VLEK certifies no chip");
+  } else if (report.keyInfo.maskChipId) {
+    list.skip("chip_id_binding", "VCEK hwID equals the report's CHIP_ID", "the host masked CHIP_ID");
+  } else {
+    await list.run("chip_id_binding", "VCEK hwID equals the report's CHIP_ID", () => {
+      const hwid = readSevSnpKeyExtensions(vcek).hwid;
+      if (!hwid)
+        throw new EvidenceInvalidError("snp_vcek_extension_invalid", "the VCEK has no hwID extension");
+      const expected = hwid.length === 8 ? report.chipId.subarray(0, 8) : report.chipId;
+      if (!equalBytes(hwid, expected)) {
+        throw new EvidenceInvalidError(
+          "snp_vcek_chip_id_mismatch",
+          `VCEK hwID ${toHex(hwid)} differs from the report's chip ID ${toHex(expected)}`,
+        );
+      }
+    });
+  }
+
+  const verified = !list.failed;
+  // A fetched VCEK is cached only once it chained, signed this report and matched its chip and TCB.
+  if (verified && fetchedUrl) kds.remember(fetchedUrl, vcek.der);
+  if (verified && product) {
+    const violations = validateSevSnpPolicy({ report, product }, policy);
+    if (violations.length === 0) list.pass("policy", "Policy accepted");
+    for (const v of violations) list.fail("policy", "Policy", v);
+  } else {
+    list.skip("policy", "Policy", "not checked: the report did not verify");
+  }
+
+  return {
+    ok: verified && !list.failed,
+    verified,
+    kind: "sev-snp",
+    product: product ?? null,
+    reportVersion: report.version,
+    signingKey: report.keyInfo.signingKey === "none" ? null : report.keyInfo.signingKey,
+    measurement: toHex(report.measurement),
+    reportData: toHex(report.reportData),
+    hostData: toHex(report.hostData),
+    chipId: toHex(report.chipId),
+    vmpl: report.vmpl,
+    guestSvn: report.guestSvn,
+    idKeyDigest: toHex(report.idKeyDigest),
+    authorKeyDigest: toHex(report.authorKeyDigest),
+    policy: {
+      debug: report.policy.debug,
+      smt: report.policy.smt,
+      migrateMa: report.policy.migrateMa,
+      singleSocket: report.policy.singleSocket,
+    },
+    reportedTcb: tcbResult(reportedTcb),
+    firmware: `${report.currentVersion.major}.${report.currentVersion.minor} build ${report.currentVersion.build}`,
+    errors: list.errors,
+    checks: list.checks,
+  };
+}

@@ -1,0 +1,236 @@
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { concatBytes, fromHex, toHex } from "../../common/bytes.js";
+import { parseCertificates, toPem } from "../../common/x509.js";
+import type { QuoteCollateralV3 } from "../collateral.js";
+import { SGX_EXTENSIONS_OID } from "../pck-extensions.js";
+import type { TdxQuote } from "../quote.js";
+
+/**
+ * A locally generated test PKI for negative tests that Intel's keys cannot produce (a revoked PCK, a
+ * revoked PCK CA, collateral re-signed after an edit). Clearly not Intel: every name starts with
+ * "Test", and the verifier accepts it only when its root is passed as `roots`. The real quote's
+ * signed region, attestation key and quote signature are kept; only the PCK chain (a test leaf that
+ * carries the real leaf's SGX extensions) and the QE report signature are replaced.
+ * Test-only code: nothing in the package imports it.
+ */
+
+const subtle = globalThis.crypto.subtle;
+const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
+
+export interface TestKey {
+  readonly keys: CryptoKeyPair;
+  readonly der: Uint8Array;
+  readonly name: string;
+}
+
+function setName(name: pkijs.RelativeDistinguishedNames, cn: string): void {
+  name.typesAndValues.push(
+    new pkijs.AttributeTypeAndValue({ type: "2.5.4.3", value: new asn1js.Utf8String({ value: cn }) }),
+  );
+  name.typesAndValues.push(
+    new pkijs.AttributeTypeAndValue({
+      type: "2.5.4.10",
+      value: new asn1js.Utf8String({ value: "Peer Cycles Test" }),
+    }),
+  );
+}
+
+let serialCounter = 1000;
+
+async function makeCertificate(options: {
+  name: string;
+  issuer?: TestKey;
+  ca: boolean;
+  extraExtensions?: pkijs.Extension[];
+  notBefore?: Date;
+  notAfter?: Date;
+}): Promise<TestKey> {
+  const keys = (await subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
+  const cert = new pkijs.Certificate();
+  cert.version = 2;
+  cert.serialNumber = new asn1js.Integer({ value: serialCounter++ });
+  setName(cert.subject, options.name);
+  setName(cert.issuer, options.issuer?.name ?? options.name);
+  cert.notBefore.value = options.notBefore ?? new Date("2020-01-01T00:00:00Z");
+  cert.notAfter.value = options.notAfter ?? new Date("2040-01-01T00:00:00Z");
+  await cert.subjectPublicKeyInfo.importKey(keys.publicKey);
+  cert.extensions = [
+    new pkijs.Extension({
+      extnID: "2.5.29.19",
+      critical: true,
+      extnValue: new pkijs.BasicConstraints({ cA: options.ca }).toSchema().toBER(false),
+      parsedValue: new pkijs.BasicConstraints({ cA: options.ca }),
+    }),
+    ...(options.extraExtensions ?? []),
+  ];
+  await cert.sign(options.issuer?.keys.privateKey ?? keys.privateKey, "SHA-256");
+  return { keys, der: new Uint8Array(cert.toSchema(true).toBER(false)), name: options.name };
+}
+
+/** Signs data with a test key: raw r || s, SHA-256. */
+export async function signRaw(key: TestKey, data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.keys.privateKey, data as BufferSource),
+  );
+}
+
+/** A CRL issued by `issuer` listing the serials (hex) of `revoked`. */
+export async function makeCrl(
+  issuer: TestKey,
+  revoked: readonly string[],
+  thisUpdate: Date,
+  nextUpdate: Date,
+): Promise<Uint8Array> {
+  const crl = new pkijs.CertificateRevocationList();
+  crl.version = 1;
+  setName(crl.issuer, issuer.name);
+  crl.thisUpdate = new pkijs.Time({ type: 0, value: thisUpdate });
+  crl.nextUpdate = new pkijs.Time({ type: 0, value: nextUpdate });
+  if (revoked.length > 0) {
+    crl.revokedCertificates = revoked.map(
+      (serial) =>
+        new pkijs.RevokedCertificate({
+          userCertificate: new asn1js.Integer({
+            valueHex: fromHex(serial.length % 2 ? `0${serial}` : serial) as BufferSource,
+          }),
+          revocationDate: new pkijs.Time({ type: 0, value: thisUpdate }),
+        }),
+    );
+  }
+  await crl.sign(issuer.keys.privateKey, "SHA-256");
+  return new Uint8Array(crl.toSchema(true).toBER(false));
+}
+
+export interface TestPki {
+  readonly root: TestKey;
+  readonly pckCa: TestKey;
+  readonly tcbSigner: TestKey;
+  /** A second key that no certificate vouches for. */
+  readonly stranger: TestKey;
+  readonly rootPem: string;
+}
+
+/** Generates root, PCK Platform CA and TCB signing certificates. */
+export async function createTestPki(): Promise<TestPki> {
+  const root = await makeCertificate({ name: "Test SGX Root CA", ca: true });
+  const pckCa = await makeCertificate({ name: "Test SGX PCK Platform CA", issuer: root, ca: true });
+  const tcbSigner = await makeCertificate({ name: "Test SGX TCB Signing", issuer: root, ca: false });
+  const stranger = await makeCertificate({ name: "Test SGX TCB Signing", issuer: root, ca: false });
+  return { root, pckCa, tcbSigner, stranger, rootPem: toPem(root.der) };
+}
+
+function u16(n: number): Uint8Array {
+  return Uint8Array.of(n & 0xff, (n >> 8) & 0xff);
+}
+function u32(n: number): Uint8Array {
+  return Uint8Array.of(n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
+}
+
+/** Serialises a v4/v5 quote with a new PCK chain and QE report signature (everything else as parsed). */
+export function rebuildQuote(
+  quote: TdxQuote,
+  pckChainPem: string,
+  qeReportSignature: Uint8Array,
+): Uint8Array {
+  const sd = quote.signatureData;
+  const pem = new TextEncoder().encode(pckChainPem);
+  const inner = concatBytes(
+    sd.qeReport.raw,
+    qeReportSignature,
+    u16(sd.qeAuthData.length),
+    sd.qeAuthData,
+    u16(5),
+    u32(pem.length),
+    pem,
+  );
+  const signatureData = concatBytes(sd.signature, sd.attestationKey, u16(6), u32(inner.length), inner);
+  return concatBytes(quote.signedRegion, u32(signatureData.length), signatureData);
+}
+
+export interface TestEvidenceOptions {
+  readonly revokeLeaf?: boolean;
+  readonly revokePckCa?: boolean;
+  readonly revokeTcbSigner?: boolean;
+  /** Edits the TCB info text before it is (re-)signed. */
+  readonly editTcbInfo?: (body: string) => string;
+  readonly editQeIdentity?: (body: string) => string;
+  /** Sign the TCB info with a key the issuer chain does not vouch for. */
+  readonly tcbInfoSignedByStranger?: boolean;
+  readonly crlThisUpdate?: Date;
+  readonly crlNextUpdate?: Date;
+}
+
+/**
+ * Re-roots a real quote and its real collateral on the test PKI: a test PCK leaf (carrying the real
+ * leaf's SGX extensions) under the test PCK CA, the real QE report re-signed by that leaf, the real
+ * TCB info / QE identity texts (optionally edited) re-signed by the test TCB signing key, and test
+ * CRLs. With no options the result verifies exactly as the real evidence does (under `roots`).
+ */
+export async function reRootEvidence(
+  pki: TestPki,
+  quote: TdxQuote,
+  collateral: QuoteCollateralV3,
+  options: TestEvidenceOptions = {},
+): Promise<{ quote: Uint8Array; collateral: QuoteCollateralV3; roots: string[]; leafSerial: string }> {
+  const realLeaf = parseCertificates(new TextDecoder().decode(quote.signatureData.pckChain))[0];
+  const sgx = realLeaf?.extensions.find((e) => e.oid === SGX_EXTENSIONS_OID);
+  if (!sgx) throw new Error("the real PCK leaf has no SGX extensions");
+  const leaf = await makeCertificate({
+    name: "Test SGX PCK Certificate",
+    issuer: pki.pckCa,
+    ca: false,
+    extraExtensions: [
+      new pkijs.Extension({
+        extnID: SGX_EXTENSIONS_OID,
+        critical: false,
+        extnValue: sgx.value.slice().buffer,
+      }),
+    ],
+  });
+  const leafSerial = parseCertificates(leaf.der)[0]?.serialNumber as string;
+  const pckCaSerial = parseCertificates(pki.pckCa.der)[0]?.serialNumber as string;
+  const tcbSerial = parseCertificates(pki.tcbSigner.der)[0]?.serialNumber as string;
+  const chain = [leaf.der, pki.pckCa.der, pki.root.der].map((d) => toPem(d)).join("");
+  const rebuilt = rebuildQuote(quote, chain, await signRaw(leaf, quote.signatureData.qeReport.raw));
+  const thisUpdate = options.crlThisUpdate ?? new Date("2020-01-01T00:00:00Z");
+  const nextUpdate = options.crlNextUpdate ?? new Date("2039-01-01T00:00:00Z");
+  const tcbInfo = options.editTcbInfo ? options.editTcbInfo(collateral.tcb_info) : collateral.tcb_info;
+  const qeIdentity = options.editQeIdentity
+    ? options.editQeIdentity(collateral.qe_identity)
+    : collateral.qe_identity;
+  const enc = new TextEncoder();
+  const signingChain = toPem(pki.tcbSigner.der) + pki.rootPem;
+  return {
+    quote: rebuilt,
+    roots: [pki.rootPem],
+    leafSerial,
+    collateral: {
+      tcb_info: tcbInfo,
+      tcb_info_signature: toHex(
+        await signRaw(options.tcbInfoSignedByStranger ? pki.stranger : pki.tcbSigner, enc.encode(tcbInfo)),
+      ),
+      tcb_info_issuer_chain: signingChain,
+      qe_identity: qeIdentity,
+      qe_identity_signature: toHex(await signRaw(pki.tcbSigner, enc.encode(qeIdentity))),
+      qe_identity_issuer_chain: signingChain,
+      pck_crl: toHex(
+        await makeCrl(
+          pki.pckCa,
+          options.revokeLeaf ? ["0abc", leafSerial] : ["0abc"],
+          thisUpdate,
+          nextUpdate,
+        ),
+      ),
+      pck_crl_issuer_chain: toPem(pki.pckCa.der) + pki.rootPem,
+      root_ca_crl: toHex(
+        await makeCrl(
+          pki.root,
+          [...(options.revokePckCa ? [pckCaSerial] : []), ...(options.revokeTcbSigner ? [tcbSerial] : [])],
+          thisUpdate,
+          nextUpdate,
+        ),
+      ),
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import {
+  bindingKeyConfig,
+  encodeReceiptBody,
+  type Receipt,
+  receiptSigningMessage,
+  type SignedReceipt,
+} from "@peercycles/attest/bundle";
+import { CipherSuite, decapsulateRequest, type KeyConfig, type OhttpServerContext } from "@peercycles/seal";
+import { EnclaveError } from "./errors.js";
+
+/** The public half of the enclave's keys, as the binding and the key configuration carry it. */
+export interface EnclavePublicKeys {
+  /** X25519 public key requests are sealed to. */
+  readonly hpkePublicKey: Uint8Array;
+  /** Ed25519 public key that verifies receipts. */
+  readonly signingPublicKey: Uint8Array;
+  /** RFC 9458 key configuration for {@link hpkePublicKey}. */
+  readonly keyConfig: KeyConfig;
+}
+
+/** An opened request: the plaintext for the model, its hash for the receipt, and a one-shot handle. */
+export interface OpenedRequest {
+  readonly request: Uint8Array;
+  /** SHA-256 of the encapsulated request bytes as received. */
+  readonly requestHash: Uint8Array;
+  /** Pass to {@link EnclaveKeys.sealResponse}; valid once. */
+  readonly handle: ResponseHandle;
+}
+
+/** Opaque handle tying a response to the request it answers (its HPKE context stays inside). */
+export interface ResponseHandle {
+  readonly id: number;
+}
+
+/**
+ * Enclave key custody. The private keys live in closures/#private fields of this object and are
+ * never returned: the host side can ask for public keys, hand in sealed request bytes, hand in a
+ * response to seal, and ask for a receipt signature. Nothing else.
+ */
+export interface EnclaveKeys {
+  publicKeys(): EnclavePublicKeys;
+  /** Opens an RFC 9458 encapsulated request sealed to this enclave's HPKE key. */
+  openRequest(encapsulated: Uint8Array): Promise<OpenedRequest>;
+  /** Seals the response to the request of `handle` (RFC 9458 response encapsulation). */
+  sealResponse(
+    handle: ResponseHandle,
+    response: Uint8Array,
+  ): Promise<{ encapsulated: Uint8Array; responseHash: Uint8Array }>;
+  /** Signs a receipt with the enclave's Ed25519 key (deterministic CBOR body, domain-separated). */
+  signReceipt(receipt: Receipt): SignedReceipt;
+}
+
+/** Options of {@link createEnclaveKeys}. */
+export interface CreateEnclaveKeysOptions {
+  /**
+   * 64 bytes of seed to derive both key pairs deterministically. For tests and reproducible demos
+   * only: a real enclave generates fresh keys from its own randomness (the default).
+   */
+  readonly seed?: Uint8Array;
+  /** Most requests awaiting a response at once (older handles are dropped). Default 1024. */
+  readonly maxPending?: number;
+}
+
+const SUITE = { kem: 0x0020, kdf: 0x0001, aead: 0x0001 } as const;
+
+class EnclaveKeyStore implements EnclaveKeys {
+  readonly #hpke: { privateKey: Uint8Array; publicKey: Uint8Array };
+  readonly #signingSecret: Uint8Array;
+  readonly #public: EnclavePublicKeys;
+  readonly #pending = new Map<number, OhttpServerContext>();
+  readonly #maxPending: number;
+  #nextHandle = 1;
+
+  constructor(
+    hpke: { privateKey: Uint8Array; publicKey: Uint8Array },
+    signingSecret: Uint8Array,
+    maxPending: number,
+  ) {
+    this.#hpke = hpke;
+    this.#signingSecret = signingSecret;
+    this.#maxPending = maxPending;
+    const keyConfig = bindingKeyConfig({ hpkePublicKey: hpke.publicKey }) as KeyConfig;
+    this.#public = Object.freeze({
+      hpkePublicKey: hpke.publicKey.slice(),
+      signingPublicKey: ed25519.getPublicKey(signingSecret),
+      keyConfig,
+    });
+  }
+
+  publicKeys(): EnclavePublicKeys {
+    return this.#public;
+  }
+
+  async openRequest(encapsulated: Uint8Array): Promise<OpenedRequest> {
+    if (!(encapsulated instanceof Uint8Array))
+      throw new EnclaveError("enclave_request_invalid", "encapsulated request must be bytes");
+    const { request, context } = await decapsulateRequest(
+      { keyConfig: this.#public.keyConfig, privateKey: this.#hpke.privateKey },
+      encapsulated,
+    );
+    if (this.#pending.size >= this.#maxPending)
+      this.#pending.delete(this.#pending.keys().next().value as number);
+    const id = this.#nextHandle++;
+    this.#pending.set(id, context);
+    return { request, requestHash: sha256(encapsulated), handle: Object.freeze({ id }) };
+  }
+
+  async sealResponse(
+    handle: ResponseHandle,
+    response: Uint8Array,
+  ): Promise<{ encapsulated: Uint8Array; responseHash: Uint8Array }> {
+    const context = this.#pending.get(handle?.id);
+    if (!context)
+      throw new EnclaveError("enclave_request_invalid", "unknown or already answered request handle");
+    this.#pending.delete(handle.id);
+    const encapsulated = await context.sealResponse(response);
+    return { encapsulated, responseHash: sha256(encapsulated) };
+  }
+
+  signReceipt(receipt: Receipt): SignedReceipt {
+    const body = encodeReceiptBody(receipt);
+    return { body, signature: ed25519.sign(receiptSigningMessage(body), this.#signingSecret) };
+  }
+
+  /** Keys never serialise: JSON.stringify / util.inspect show only the public half. */
+  toJSON(): unknown {
+    return { hpkePublicKey: this.#public.hpkePublicKey, signingPublicKey: this.#public.signingPublicKey };
+  }
+}
+
+/**
+ * Generates the enclave's keys inside the enclave process: an X25519 HPKE key pair (via
+ * `@peercycles/seal`) and an Ed25519 signing key (via `@noble/curves`).
+ *
+ * @example
+ * ```ts
+ * const keys = await createEnclaveKeys();
+ * const { hpkePublicKey, signingPublicKey } = keys.publicKeys();
+ * const { request, handle, requestHash } = await keys.openRequest(sealedBody);
+ * const { encapsulated, responseHash } = await keys.sealResponse(handle, answer);
+ * const receipt = keys.signReceipt({ requestHash, responseHash, model, seed, usage, worker, time });
+ * ```
+ */
+export async function createEnclaveKeys(options: CreateEnclaveKeysOptions = {}): Promise<EnclaveKeys> {
+  const suite = new CipherSuite(SUITE);
+  let hpke: { privateKey: Uint8Array; publicKey: Uint8Array };
+  let signingSecret: Uint8Array;
+  if (options.seed !== undefined) {
+    if (!(options.seed instanceof Uint8Array) || options.seed.length !== 64) {
+      throw new EnclaveError("enclave_argument_invalid", "seed must be 64 bytes");
+    }
+    hpke = await suite.deriveKeyPair(options.seed.slice(0, 32));
+    signingSecret = options.seed.slice(32, 64);
+  } else {
+    hpke = await suite.generateKeyPair();
+    signingSecret = ed25519.utils.randomSecretKey();
+  }
+  return new EnclaveKeyStore(hpke, signingSecret, options.maxPending ?? 1024);
+}

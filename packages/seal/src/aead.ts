@@ -1,0 +1,204 @@
+import { gcm } from "@noble/ciphers/aes.js";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { AesGcmSync } from "./aes-gcm.js";
+import { bufferSource, equalBytes } from "./bytes.js";
+import { HpkeError } from "./errors.js";
+import { AeadId } from "./identifiers.js";
+import { hex4 } from "./kdf.js";
+import { capabilities, subtle } from "./webcrypto.js";
+
+/**
+ * A key bound to one AEAD, ready for many seal/open calls. WebCrypto keys are imported once, on first
+ * use, and reused for every later message under the same context.
+ *
+ * @example
+ * ```ts
+ * const key = aeadFor(0x0001).createKey(rawKey);
+ * const ct = await key.seal(nonce, aad, plaintext);
+ * const pt = await key.open(nonce, aad, ct); // throws HpkeError "hpke_open_failed" on a bad tag
+ * ```
+ */
+export interface AeadKey {
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  /** Throws `HpkeError` with code `hpke_open_failed` when the tag does not verify. */
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * An RFC 9180 AEAD: sizes and a key factory. Export-only has sizes of zero and no key factory.
+ *
+ * @example
+ * ```ts
+ * const aead = aeadFor(AeadId.Chacha20Poly1305);
+ * aead.keyLength; // 32
+ * ```
+ */
+export interface Aead {
+  readonly id: AeadId;
+  /** Nk. */
+  readonly keyLength: number;
+  /** Nn. */
+  readonly nonceLength: number;
+  /** Nt. */
+  readonly tagLength: number;
+  /** Binds a raw key of Nk bytes; throws `hpke_export_only` for the export-only AEAD. */
+  createKey(key: Uint8Array): AeadKey;
+}
+
+function openFailed(cause?: unknown): HpkeError {
+  return new HpkeError(
+    "hpke_open_failed",
+    "authentication failed: wrong key, nonce, aad or tampered ciphertext",
+    {
+      cause,
+    },
+  );
+}
+
+/**
+ * Messages up to this size go through the synchronous table-based AES-GCM; larger ones through
+ * WebCrypto when it exists. Measured on Node 20 (2-core EPYC): 20 B 4.5 µs vs 37 µs, 1 KiB 22 µs vs
+ * 27 µs (+22 µs key import), 4 KiB 85 µs vs 34 µs. Both paths give identical bytes.
+ */
+export const SYNC_AES_GCM_LIMIT = 1536;
+
+let syncVerdict: boolean | undefined;
+
+/**
+ * The table-based AES-GCM leans on `unsafe` helpers of @noble/ciphers, which that package may change
+ * in a minor release. One known-answer check against noble's public `gcm` on first use means such a
+ * change sends us back to `gcm` instead of producing wrong bytes.
+ */
+function syncAesGcmWorks(): boolean {
+  if (syncVerdict === undefined) {
+    try {
+      const key = Uint8Array.from({ length: 16 }, (_, i) => i);
+      const nonce = Uint8Array.from({ length: 12 }, (_, i) => 0xa0 + i);
+      const aad = Uint8Array.of(1, 2, 3);
+      const plaintext = Uint8Array.from({ length: 37 }, (_, i) => i * 7);
+      const ours = new AesGcmSync(key).seal(nonce, aad, plaintext);
+      syncVerdict = equalBytes(ours, gcm(key, nonce, aad).encrypt(plaintext));
+    } catch {
+      syncVerdict = false;
+    }
+  }
+  return syncVerdict;
+}
+
+class AesGcmKey implements AeadKey {
+  readonly #raw: Uint8Array;
+  #sync: AesGcmSync | undefined;
+  #web: Promise<CryptoKey | undefined> | undefined;
+
+  constructor(raw: Uint8Array) {
+    this.#raw = raw;
+  }
+
+  #syncKey(): AesGcmSync | undefined {
+    if (!syncAesGcmWorks()) return undefined;
+    this.#sync ??= new AesGcmSync(this.#raw);
+    return this.#sync;
+  }
+
+  #webKey(): Promise<CryptoKey | undefined> {
+    this.#web ??= capabilities().then((caps) =>
+      caps.aesGcm
+        ? subtle()!.importKey("raw", bufferSource(this.#raw), "AES-GCM", false, ["encrypt", "decrypt"])
+        : undefined,
+    );
+    return this.#web;
+  }
+
+  async seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    const key = plaintext.length > SYNC_AES_GCM_LIMIT ? await this.#webKey() : undefined;
+    if (!key)
+      return this.#syncKey()?.seal(nonce, aad, plaintext) ?? gcm(this.#raw, nonce, aad).encrypt(plaintext);
+    const params = { name: "AES-GCM", iv: bufferSource(nonce), additionalData: bufferSource(aad) };
+    return new Uint8Array(await subtle()!.encrypt(params, key, bufferSource(plaintext)));
+  }
+
+  async open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> {
+    if (ciphertext.length < 16) throw openFailed();
+    const key = ciphertext.length - 16 > SYNC_AES_GCM_LIMIT ? await this.#webKey() : undefined;
+    if (!key) {
+      const sync = this.#syncKey();
+      if (!sync) {
+        try {
+          return gcm(this.#raw, nonce, aad).decrypt(ciphertext);
+        } catch (cause) {
+          throw openFailed(cause);
+        }
+      }
+      const plaintext = sync.open(nonce, aad, ciphertext);
+      if (!plaintext) throw openFailed();
+      return plaintext;
+    }
+    try {
+      const params = { name: "AES-GCM", iv: bufferSource(nonce), additionalData: bufferSource(aad) };
+      return new Uint8Array(await subtle()!.decrypt(params, key, bufferSource(ciphertext)));
+    } catch (cause) {
+      throw openFailed(cause);
+    }
+  }
+}
+
+/** ChaCha20-Poly1305 is always @noble: WebCrypto has no ChaCha20-Poly1305. */
+class ChachaKey implements AeadKey {
+  readonly #raw: Uint8Array;
+
+  constructor(raw: Uint8Array) {
+    this.#raw = raw;
+  }
+
+  async seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    return chacha20poly1305(this.#raw, nonce, aad).encrypt(plaintext);
+  }
+
+  async open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> {
+    if (ciphertext.length < 16) throw openFailed();
+    try {
+      return chacha20poly1305(this.#raw, nonce, aad).decrypt(ciphertext);
+    } catch (cause) {
+      throw openFailed(cause);
+    }
+  }
+}
+
+function aead(id: AeadId, keyLength: number, make: ((raw: Uint8Array) => AeadKey) | undefined): Aead {
+  const nonceLength = make ? 12 : 0;
+  return Object.freeze({
+    id,
+    keyLength,
+    nonceLength,
+    tagLength: make ? 16 : 0,
+    createKey(key: Uint8Array): AeadKey {
+      if (!make) throw new HpkeError("hpke_export_only", "the export-only AEAD cannot seal or open");
+      return make(key);
+    },
+  });
+}
+
+const AEADS: Readonly<Record<number, Aead>> = {
+  [AeadId.Aes128Gcm]: aead(AeadId.Aes128Gcm, 16, (raw) => new AesGcmKey(raw)),
+  [AeadId.Aes256Gcm]: aead(AeadId.Aes256Gcm, 32, (raw) => new AesGcmKey(raw)),
+  [AeadId.Chacha20Poly1305]: aead(AeadId.Chacha20Poly1305, 32, (raw) => new ChachaKey(raw)),
+  [AeadId.ExportOnly]: aead(AeadId.ExportOnly, 0, undefined),
+};
+
+/**
+ * The AEAD for a registry id; an unsupported id is an `hpke_unsupported_suite` error.
+ *
+ * @example
+ * ```ts
+ * aeadFor(0xffff).keyLength; // 0: export-only
+ * ```
+ */
+export function aeadFor(id: number): Aead {
+  const found = AEADS[id];
+  if (!found) {
+    throw new HpkeError("hpke_unsupported_suite", `aead 0x${hex4(id)} is not supported`, {
+      details: { aead: id },
+    });
+  }
+  return found;
+}
