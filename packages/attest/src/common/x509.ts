@@ -1,7 +1,7 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { fromBase64, toHex } from "./bytes.js";
-import { AttestError, EvidenceInvalidError, EvidenceParseError } from "./errors.js";
+import { fromBase64, fromHex, toHex } from "./bytes.js";
+import { EvidenceInvalidError, EvidenceParseError } from "./errors.js";
 import {
   derSignatureToRaw,
   type EcCurve,
@@ -80,38 +80,167 @@ export interface Certificate {
   readonly raw: pkijs.Certificate;
 }
 
-function nameToString(name: pkijs.RelativeDistinguishedNames): string {
-  return name.typesAndValues
-    .map(
-      (tv) =>
-        `${NAME_TYPES[tv.type] ?? tv.type}=${String((tv.value.valueBlock as { value?: unknown }).value ?? "")}`,
-    )
-    .join(", ");
+/**
+ * Certificates and CRLs are decoded with asn1js and their fields read straight from the decoded
+ * tree. pkijs' schema-driven object model is built only when a caller asks for `raw` (OCSP, RSA-PSS
+ * parameters): building it for every certificate costs more than the signature checks themselves.
+ */
+type Node = asn1js.AsnType;
+
+class ShapeError extends Error {}
+
+function kids(node: Node | undefined, what: string): Node[] {
+  const value = (node as asn1js.Sequence | undefined)?.valueBlock?.value;
+  if (!node || !(node as asn1js.BaseBlock).idBlock.isConstructed || !Array.isArray(value)) {
+    throw new ShapeError(`${what} is not a constructed element`);
+  }
+  return value as Node[];
 }
 
-function trimSerial(bytes: Uint8Array): string {
+function isUniversal(node: Node | undefined, tag: number): boolean {
+  const id = (node as asn1js.BaseBlock | undefined)?.idBlock;
+  return id !== undefined && id.tagClass === 1 && id.tagNumber === tag;
+}
+
+function isContext(node: Node | undefined, tag: number): boolean {
+  const id = (node as asn1js.BaseBlock | undefined)?.idBlock;
+  return id !== undefined && id.tagClass === 3 && id.tagNumber === tag;
+}
+
+function encoding(node: Node): Uint8Array {
+  return new Uint8Array((node as asn1js.BaseBlock).valueBeforeDecodeView);
+}
+
+function oidOf(node: Node | undefined, what: string): string {
+  if (!(node instanceof asn1js.ObjectIdentifier)) throw new ShapeError(`${what} is not an OBJECT IDENTIFIER`);
+  return node.valueBlock.toString();
+}
+
+function timeOf(node: Node | undefined, what: string): Date {
+  if (node instanceof asn1js.UTCTime || node instanceof asn1js.GeneralizedTime) {
+    const date = node.toDate();
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new ShapeError(`${what} is not a valid time`);
+}
+
+function bitStringOf(node: Node | undefined, what: string): Uint8Array {
+  if (!(node instanceof asn1js.BitString) || node.valueBlock.unusedBits !== 0) {
+    throw new ShapeError(`${what} is not a whole-byte BIT STRING`);
+  }
+  return new Uint8Array(node.valueBlock.valueHexView);
+}
+
+function serialOf(node: Node | undefined, what: string): string {
+  if (!(node instanceof asn1js.Integer)) throw new ShapeError(`${what} is not an INTEGER`);
+  const bytes = new Uint8Array(node.valueBlock.valueHexView);
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0) i++;
   return toHex(bytes.subarray(i));
 }
 
-function publicKeyOf(spkiInfo: pkijs.PublicKeyInfo, spki: Uint8Array): PublicKeyInfo {
-  const algorithm = spkiInfo.algorithm.algorithmId;
-  if (algorithm === OID.ecPublicKey) {
-    const params = spkiInfo.algorithm.algorithmParams as asn1js.ObjectIdentifier | undefined;
-    const curveOid = params?.valueBlock?.toString?.();
+function nameOf(node: Node | undefined, what: string): string {
+  const parts: string[] = [];
+  for (const rdn of kids(node, what)) {
+    for (const attribute of kids(rdn, `${what} RDN`)) {
+      const [type, value] = kids(attribute, `${what} attribute`);
+      const id = oidOf(type, `${what} attribute type`);
+      const text = (value as { valueBlock?: { value?: unknown } } | undefined)?.valueBlock?.value;
+      parts.push(`${NAME_TYPES[id] ?? id}=${typeof text === "string" ? text : ""}`);
+    }
+  }
+  return parts.join(", ");
+}
+
+/** AlgorithmIdentifier: the OID and its parameters element (pkijs reads RSA-PSS parameters from it). */
+function algorithmOf(node: Node | undefined, what: string): { id: string; params: Node | undefined } {
+  const [id, params] = kids(node, what);
+  return { id: oidOf(id, `${what} algorithm`), params: isUniversal(params, 5) ? undefined : params };
+}
+
+function publicKeyOf(node: Node, spki: Uint8Array): PublicKeyInfo {
+  const [algorithmNode, key] = kids(node, "SubjectPublicKeyInfo");
+  const { id, params } = algorithmOf(algorithmNode, "SubjectPublicKeyInfo");
+  if (id === OID.ecPublicKey && params instanceof asn1js.ObjectIdentifier) {
+    const curveOid = params.valueBlock.toString();
     const curve: EcCurve | undefined =
       curveOid === OID.p256 ? "P-256" : curveOid === OID.p384 ? "P-384" : undefined;
-    if (curve)
-      return {
-        kind: "ec",
-        curve,
-        point: new Uint8Array(spkiInfo.subjectPublicKey.valueBlock.valueHexView),
-        spki,
-      };
+    if (curve) return { kind: "ec", curve, point: bitStringOf(key, "EC public key"), spki };
   }
-  if (algorithm === OID.rsaEncryption || algorithm === OID.rsaPss) return { kind: "rsa", spki };
-  return { kind: "other", algorithm, spki };
+  if (id === OID.rsaEncryption || id === OID.rsaPss) return { kind: "rsa", spki };
+  return { kind: "other", algorithm: id, spki };
+}
+
+function extensionsOf(node: Node | undefined): CertificateExtension[] {
+  const out: CertificateExtension[] = [];
+  const [list] = kids(node, "extensions");
+  for (const extension of kids(list, "extensions")) {
+    const parts = kids(extension, "extension");
+    const value = parts[parts.length - 1];
+    if (parts.length < 2 || parts.length > 3 || !(value instanceof asn1js.OctetString)) {
+      throw new ShapeError("extension is not (OID, [critical], OCTET STRING)");
+    }
+    const critical = parts.length === 3 && parts[1] instanceof asn1js.Boolean && parts[1].valueBlock.value;
+    out.push({
+      oid: oidOf(parts[0], "extension id"),
+      critical,
+      value: new Uint8Array(value.valueBlock.valueHexView),
+    });
+  }
+  return out;
+}
+
+function basicConstraintsCa(extensions: readonly CertificateExtension[]): boolean {
+  const ext = extensions.find((e) => e.oid === OID.basicConstraints);
+  if (!ext) return false;
+  const decoded = asn1js.fromBER(ext.value as BufferSource);
+  if (decoded.offset !== ext.value.length) throw new ShapeError("basicConstraints is not one DER element");
+  const first = kids(decoded.result, "basicConstraints")[0];
+  return first instanceof asn1js.Boolean && first.valueBlock.value === true;
+}
+
+function decodeOne(der: Uint8Array): Node {
+  const decoded = asn1js.fromBER(der as BufferSource);
+  if (decoded.offset === -1 || decoded.offset !== der.length || decoded.result.error) {
+    throw new ShapeError("not a single DER element");
+  }
+  return decoded.result;
+}
+
+function certificateFromDer(der: Uint8Array): Certificate {
+  const [tbsNode, signatureAlgorithmNode, signatureNode, extra] = kids(decodeOne(der), "certificate");
+  if (!tbsNode || extra) throw new ShapeError("certificate is not (tbs, algorithm, signature)");
+  const fields = kids(tbsNode, "tbsCertificate");
+  const at = isContext(fields[0], 0) ? 1 : 0;
+  const [serial, innerAlgorithm, issuer, validity, subject, spki] = fields.slice(at, at + 6);
+  if (!spki) throw new ShapeError("tbsCertificate is too short");
+  const algorithm = algorithmOf(signatureAlgorithmNode, "signatureAlgorithm");
+  if (algorithmOf(innerAlgorithm, "tbsCertificate.signature").id !== algorithm.id) {
+    throw new ShapeError("the two signature algorithms of the certificate differ");
+  }
+  const [notBefore, notAfter] = kids(validity, "validity");
+  const extensionsNode = fields.slice(at + 6).find((node) => isContext(node, 3));
+  const extensions = extensionsNode ? extensionsOf(extensionsNode) : [];
+  let raw: pkijs.Certificate | undefined;
+  return {
+    der,
+    tbs: encoding(tbsNode),
+    subject: nameOf(subject, "subject"),
+    issuer: nameOf(issuer, "issuer"),
+    serialNumber: serialOf(serial, "serialNumber"),
+    notBefore: timeOf(notBefore, "notBefore"),
+    notAfter: timeOf(notAfter, "notAfter"),
+    signatureAlgorithm: algorithm.id,
+    signatureParams: algorithm.params,
+    signature: bitStringOf(signatureNode, "signatureValue"),
+    publicKey: publicKeyOf(spki, encoding(spki)),
+    extensions,
+    isCa: basicConstraintsCa(extensions),
+    get raw() {
+      raw ??= new pkijs.Certificate({ schema: decodeOne(der) });
+      return raw;
+    },
+  };
 }
 
 const certificateCache = new Map<string, Certificate>();
@@ -124,61 +253,20 @@ function bytesKey(bytes: Uint8Array): string {
 }
 
 /**
- * Parses one DER certificate. Parsed certificates are memoised by their bytes (they are immutable),
- * so verifying the same chain again skips the ASN.1 work.
+ * Parses one DER certificate. Parsed certificates are memoised by their bytes (they are immutable:
+ * the memo keeps its own copy), so verifying the same chain again skips the ASN.1 work.
  * @throws EvidenceParseError `certificate_malformed`
  */
-export function parseCertificate(der: Uint8Array): Certificate {
-  const key = bytesKey(der);
+export function parseCertificate(input: Uint8Array): Certificate {
+  const key = bytesKey(input);
   const cached = certificateCache.get(key);
   if (cached) return cached;
-  let cert: pkijs.Certificate;
-  let spkiBytes: Uint8Array;
-  let tbs: Uint8Array;
+  let parsed: Certificate;
   try {
-    const asn = asn1js.fromBER(der as BufferSource);
-    if (asn.offset === -1 || asn.offset !== der.length) throw new Error("not a single DER object");
-    cert = new pkijs.Certificate({ schema: asn.result });
-    tbs = new Uint8Array(cert.tbsView);
-    const seq = asn.result as asn1js.Sequence;
-    const tbsSeq = seq.valueBlock.value[0] as asn1js.Sequence;
-    const spkiNode = tbsSeq.valueBlock.value.find(
-      (node, index) =>
-        index >= 5 &&
-        node instanceof asn1js.Sequence &&
-        node.valueBlock.value.length === 2 &&
-        node.valueBlock.value[1] instanceof asn1js.BitString,
-    );
-    spkiBytes = spkiNode
-      ? new Uint8Array(spkiNode.valueBeforeDecodeView)
-      : new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER());
+    parsed = certificateFromDer(input.slice());
   } catch (cause) {
     throw new EvidenceParseError("certificate_malformed", "certificate is not valid DER X.509", { cause });
   }
-  const extensions = (cert.extensions ?? []).map((ext) => ({
-    oid: ext.extnID,
-    critical: ext.critical,
-    value: new Uint8Array(ext.extnValue.valueBlock.valueHexView),
-  }));
-  const basic = cert.extensions?.find((ext) => ext.extnID === OID.basicConstraints)?.parsedValue as
-    | pkijs.BasicConstraints
-    | undefined;
-  const parsed: Certificate = {
-    der,
-    tbs,
-    subject: nameToString(cert.subject),
-    issuer: nameToString(cert.issuer),
-    serialNumber: trimSerial(new Uint8Array(cert.serialNumber.valueBlock.valueHexView)),
-    notBefore: cert.notBefore.value,
-    notAfter: cert.notAfter.value,
-    signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
-    signatureParams: cert.signatureAlgorithm.algorithmParams,
-    signature: new Uint8Array(cert.signatureValue.valueBlock.valueHexView),
-    publicKey: publicKeyOf(cert.subjectPublicKeyInfo, spkiBytes),
-    extensions,
-    isCa: basic?.cA === true,
-    raw: cert,
-  };
   if (certificateCache.size >= CERTIFICATE_CACHE_LIMIT)
     certificateCache.delete(certificateCache.keys().next().value as string);
   certificateCache.set(key, parsed);
@@ -325,6 +413,29 @@ export class SignatureVerdictCache {
   }
 }
 
+/**
+ * A signature-verdict cache keyed by the identity of the byte arrays of memoised certificates and
+ * CRLs (`parseCertificate` / `parseCrl` own their bytes and never change them), so a lookup costs a WeakMap probe instead of
+ * building a string from two certificates. Drop-in for `SignatureVerdictCache`.
+ */
+export class IdentityVerdictCache extends SignatureVerdictCache {
+  private pairs = new WeakMap<Uint8Array, WeakSet<Uint8Array>>();
+  override has(child: Uint8Array, issuer: Uint8Array): boolean {
+    return this.pairs.get(child)?.has(issuer) === true;
+  }
+  override add(child: Uint8Array, issuer: Uint8Array): void {
+    let set = this.pairs.get(child);
+    if (!set) {
+      set = new WeakSet();
+      this.pairs.set(child, set);
+    }
+    set.add(issuer);
+  }
+  override clear(): void {
+    this.pairs = new WeakMap();
+  }
+}
+
 export interface ChainOptions {
   /** Pinned roots. The chain must end at one of these, byte-for-byte. */
   readonly roots: readonly Certificate[];
@@ -455,8 +566,48 @@ export interface Crl {
 
 const crlCache = new Map<string, Crl>();
 
+function crlFromDer(der: Uint8Array): Crl {
+  const [tbsNode, signatureAlgorithmNode, signatureNode, extra] = kids(decodeOne(der), "CRL");
+  if (!tbsNode || extra) throw new ShapeError("CRL is not (tbs, algorithm, signature)");
+  const fields = kids(tbsNode, "tbsCertList");
+  let at = isUniversal(fields[0], 2) ? 1 : 0;
+  const [innerAlgorithm, issuer, thisUpdate] = fields.slice(at, at + 3);
+  at += 3;
+  const algorithm = algorithmOf(signatureAlgorithmNode, "signatureAlgorithm");
+  if (algorithmOf(innerAlgorithm, "tbsCertList.signature").id !== algorithm.id) {
+    throw new ShapeError("the two signature algorithms of the CRL differ");
+  }
+  let nextUpdate: Date | undefined;
+  if (fields[at] instanceof asn1js.UTCTime || fields[at] instanceof asn1js.GeneralizedTime) {
+    nextUpdate = timeOf(fields[at], "nextUpdate");
+    at++;
+  }
+  const revokedSerials = new Set<string>();
+  if (isUniversal(fields[at], 16)) {
+    for (const entry of kids(fields[at], "revokedCertificates")) {
+      const [serial, date] = kids(entry, "revoked entry");
+      timeOf(date, "revocationDate");
+      revokedSerials.add(serialOf(serial, "revoked serial"));
+    }
+    at++;
+  }
+  if (fields.slice(at).some((node) => !isContext(node, 0)))
+    throw new ShapeError("unexpected tbsCertList field");
+  return {
+    der,
+    tbs: encoding(tbsNode),
+    issuer: nameOf(issuer, "issuer"),
+    thisUpdate: timeOf(thisUpdate, "thisUpdate"),
+    nextUpdate,
+    revokedSerials,
+    signatureAlgorithm: algorithm.id,
+    signatureParams: algorithm.params,
+    signature: bitStringOf(signatureNode, "signatureValue"),
+  };
+}
+
 /**
- * Parses a DER CRL (PEM accepted too). Memoised by bytes.
+ * Parses a DER CRL (PEM or hex text accepted too). Memoised by bytes.
  * @throws EvidenceParseError `crl_malformed`
  */
 export function parseCrl(input: Uint8Array): Crl {
@@ -464,42 +615,21 @@ export function parseCrl(input: Uint8Array): Crl {
   if (looksLikeText(input)) {
     const text = new TextDecoder().decode(input);
     const blocks = pemBlocks(text, "X509 CRL");
-    if (blocks.length === 0) {
-      const compact = text.trim();
-      der = /^[0-9a-fA-F]+$/.test(compact)
-        ? Uint8Array.from(compact.match(/../g) ?? [], (h) => Number.parseInt(h, 16))
-        : input;
-    } else der = blocks[0] as Uint8Array;
+    if (blocks.length > 0) der = blocks[0] as Uint8Array;
+    else if (/^\s*[0-9a-fA-F]+\s*$/.test(text)) der = fromHex(text);
   }
   const key = bytesKey(der);
   const cached = crlCache.get(key);
   if (cached) return cached;
+  let parsed: Crl;
   try {
-    const asn = asn1js.fromBER(der as BufferSource);
-    if (asn.offset === -1 || asn.offset !== der.length) throw new Error("not a single DER object");
-    const crl = new pkijs.CertificateRevocationList({ schema: asn.result });
-    const parsed: Crl = {
-      der,
-      tbs: new Uint8Array(crl.tbsView),
-      issuer: nameToString(crl.issuer),
-      thisUpdate: crl.thisUpdate.value,
-      nextUpdate: crl.nextUpdate?.value,
-      revokedSerials: new Set(
-        (crl.revokedCertificates ?? []).map((entry) =>
-          trimSerial(new Uint8Array(entry.userCertificate.valueBlock.valueHexView)),
-        ),
-      ),
-      signatureAlgorithm: crl.signatureAlgorithm.algorithmId,
-      signatureParams: crl.signatureAlgorithm.algorithmParams,
-      signature: new Uint8Array(crl.signatureValue.valueBlock.valueHexView),
-    };
-    if (crlCache.size >= 256) crlCache.delete(crlCache.keys().next().value as string);
-    crlCache.set(key, parsed);
-    return parsed;
+    parsed = crlFromDer(der.slice());
   } catch (cause) {
-    if (AttestError.isInstance(cause)) throw cause;
     throw new EvidenceParseError("crl_malformed", "CRL is not valid DER", { cause });
   }
+  if (crlCache.size >= 256) crlCache.delete(crlCache.keys().next().value as string);
+  crlCache.set(key, parsed);
+  return parsed;
 }
 
 /**

@@ -1,5 +1,5 @@
+import { type DerNode, derChildren, derOid, derRead } from "../common/asn1.js";
 import { toHex } from "../common/bytes.js";
-import { type DerNode, derChildren, derOid, derRead } from "../common/der-x509.js";
 import { EvidenceParseError } from "../common/errors.js";
 import { type Certificate, findExtension } from "../common/x509.js";
 

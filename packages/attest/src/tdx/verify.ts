@@ -2,27 +2,22 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { equalBytes, isAllZero, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import {
-  clearDerX509Caches,
-  ecdsaDerToRaw,
-  hexOf,
-  IdentityVerdictCache,
-  parseCertificateDer,
-  parseCrlDer,
-  parsePemCertificates,
-} from "../common/der-x509.js";
-import {
   AttestArgumentError,
   EvidenceInvalidError,
   EvidenceParseError,
   type VerificationIssue,
 } from "../common/errors.js";
-import { clearKeyCaches, verifyEcdsa } from "../common/webcrypto.js";
+import { clearKeyCaches, derSignatureToRaw, verifyEcdsa } from "../common/webcrypto.js";
 import {
   type Certificate,
   type Crl,
   clearX509Caches,
+  IdentityVerdictCache,
   isRevoked,
   OID,
+  parseCertificate,
+  parseCrl,
+  pemBlocks,
   verifyCertificateChain,
   verifyCertificateSignature,
   verifyCrl,
@@ -125,7 +120,6 @@ export function clearTdxCaches(): void {
   defaultRoots = undefined;
   clearPckExtensionCache();
   clearX509Caches();
-  clearDerX509Caches();
   clearKeyCaches();
 }
 
@@ -222,10 +216,10 @@ function parseCertificates(input: string | Uint8Array): Certificate[] {
 function parsePemOrDer(input: string | Uint8Array): Certificate[] {
   if (typeof input !== "string") {
     const text = input[0] === 0x30 ? undefined : new TextDecoder().decode(input);
-    if (text === undefined) return [parseCertificateDer(input)];
+    if (text === undefined) return [parseCertificate(input)];
     input = text;
   }
-  const certs = parsePemCertificates(input);
+  const certs = pemBlocks(input).map(parseCertificate);
   if (certs.length === 0)
     throw new EvidenceParseError("certificate_malformed", "no PEM CERTIFICATE block found");
   return certs;
@@ -345,8 +339,8 @@ async function prefetchSignatures(
           : undefined;
     if (key.kind !== "ec" || hash === undefined) return other;
     return async () => {
-      const raw = ecdsaDerToRaw(signature, key.curve === "P-256" ? 32 : 48);
-      return raw !== undefined && verifyEcdsa(key.curve, hash, key.point, raw, data);
+      const raw = derSignatureToRaw(key.curve, signature);
+      return raw !== null && verifyEcdsa(key.curve, hash, key.point, raw, data);
     };
   };
   // Each chain's links start as soon as it is parsed, so WebCrypto works while parsing goes on.
@@ -410,10 +404,10 @@ async function prefetchSignatures(
       }
       const pckCrlChain = parseCertificates(collateral.pckCrlIssuerChain);
       addChain(pckCrlChain);
-      const rootCrl = parseCrlDer(collateral.rootCaCrl);
+      const rootCrl = parseCrl(collateral.rootCaCrl);
       const root = roots.find((r) => r.subject === rootCrl.issuer);
       if (root) addCrl(rootCrl, root);
-      if (pckCrlChain[0]) addCrl(parseCrlDer(collateral.pckCrl), pckCrlChain[0]);
+      if (pckCrlChain[0]) addCrl(parseCrl(collateral.pckCrl), pckCrlChain[0]);
     } catch {
       // reported by the collateral checks
     }
@@ -527,7 +521,7 @@ async function verifyCollateralItems(
   const collateral = lookup.normalize();
   const { tcbInfo: tcbInfoBody, qeIdentity: qeIdentityBody } = lookup.bodies();
   const rootCaCrl = await list.run("root_ca_crl", LABEL.root_ca_crl, async () => {
-    const crl = parseCrlDer(collateral.rootCaCrl);
+    const crl = parseCrl(collateral.rootCaCrl);
     const root = roots.find((r) => r.subject === crl.issuer);
     if (!root)
       throw new EvidenceInvalidError(
@@ -544,7 +538,7 @@ async function verifyCollateralItems(
   const pck = await list.run("pck_crl", LABEL.pck_crl, async () => {
     const issuer = await verifySigningChain(collateral.pckCrlIssuerChain, roots, now, "PCK CRL issuer");
     revokedByRoot(issuer, "tdx_pck_ca_revoked", "PCK CA");
-    const crl = parseCrlDer(collateral.pckCrl);
+    const crl = parseCrl(collateral.pckCrl);
     await verifyCrl(crl, issuer, now, "PCK", chainVerdicts);
     return { crl, issuer };
   });
@@ -857,28 +851,28 @@ function facts(quote: TdxQuote): Omit<TdxPolicyFacts, "tcbStatus" | "advisoryIds
       mrConfigId: null,
       tdAttributes: null,
       xfam: null,
-      mrEnclave: hexOf(b.mrEnclave),
-      mrSigner: hexOf(b.mrSigner),
-      reportData: hexOf(b.reportData),
+      mrEnclave: toHex(b.mrEnclave),
+      mrSigner: toHex(b.mrSigner),
+      reportData: toHex(b.reportData),
       teeTcbSvn: null,
     };
   }
   return {
     kind: "tdx",
     debug: ((b.tdAttributes[0] as number) & 0x01) !== 0,
-    mrtd: hexOf(b.mrTd),
-    rtmr0: hexOf(b.rtmr0),
-    rtmr1: hexOf(b.rtmr1),
-    rtmr2: hexOf(b.rtmr2),
-    rtmr3: hexOf(b.rtmr3),
-    mrSeam: hexOf(b.mrSeam),
-    mrConfigId: hexOf(b.mrConfigId),
-    tdAttributes: hexOf(b.tdAttributes),
-    xfam: hexOf(b.xfam),
+    mrtd: toHex(b.mrTd),
+    rtmr0: toHex(b.rtmr0),
+    rtmr1: toHex(b.rtmr1),
+    rtmr2: toHex(b.rtmr2),
+    rtmr3: toHex(b.rtmr3),
+    mrSeam: toHex(b.mrSeam),
+    mrConfigId: toHex(b.mrConfigId),
+    tdAttributes: toHex(b.tdAttributes),
+    xfam: toHex(b.xfam),
     mrEnclave: null,
     mrSigner: null,
-    reportData: hexOf(b.reportData),
-    teeTcbSvn: hexOf(b.teeTcbSvn),
+    reportData: toHex(b.reportData),
+    teeTcbSvn: toHex(b.teeTcbSvn),
   };
 }
 

@@ -1,0 +1,57 @@
+import * as asn1js from "asn1js";
+import { EvidenceParseError } from "./errors.js";
+
+/**
+ * A small view over asn1js' decoded tree for reading vendor-defined extensions (Intel's SGX PCK
+ * extensions, AMD's VCEK TCB fields): the DER tag byte, the element's encoding and its content.
+ * Decoding is asn1js'; this only names the parts.
+ */
+export interface DerNode {
+  /** The identifier octet for low tag numbers (e.g. 0x30 SEQUENCE, 0x04 OCTET STRING, 0xa0 [0]). */
+  readonly tag: number;
+  /** The whole element's encoding. */
+  readonly bytes: Uint8Array;
+  /** The content octets. */
+  readonly content: Uint8Array;
+  readonly node: asn1js.AsnType;
+}
+
+function wrap(node: asn1js.AsnType): DerNode {
+  const block = node as asn1js.BaseBlock;
+  const id = block.idBlock;
+  const tag = ((id.tagClass - 1) << 6) | (id.isConstructed ? 0x20 : 0) | Math.min(id.tagNumber, 31);
+  const bytes = new Uint8Array(block.valueBeforeDecodeView);
+  return { tag, bytes, content: bytes.subarray(bytes.length - block.lenBlock.length), node };
+}
+
+/**
+ * Decodes exactly one DER element.
+ * @throws EvidenceParseError with `code` when the bytes are not one well-formed element
+ */
+export function derRead(bytes: Uint8Array, code: string): DerNode {
+  const decoded = asn1js.fromBER(bytes as BufferSource);
+  if (decoded.offset === -1 || decoded.offset !== bytes.length || decoded.result.error) {
+    throw new EvidenceParseError(
+      code,
+      `not valid DER${decoded.result.error ? `: ${decoded.result.error}` : ""}`,
+    );
+  }
+  return wrap(decoded.result);
+}
+
+/** The elements of a constructed node. */
+export function derChildren(node: DerNode, code: string): DerNode[] {
+  const value = (node.node as asn1js.Sequence).valueBlock?.value;
+  if (!(node.node as asn1js.BaseBlock).idBlock.isConstructed || !Array.isArray(value)) {
+    throw new EvidenceParseError(code, "not valid DER: expected a constructed element");
+  }
+  return value.map(wrap);
+}
+
+/** Dotted OID of an OBJECT IDENTIFIER node. */
+export function derOid(node: DerNode, code: string): string {
+  if (!(node.node instanceof asn1js.ObjectIdentifier)) {
+    throw new EvidenceParseError(code, "not valid DER: expected an OBJECT IDENTIFIER");
+  }
+  return node.node.valueBlock.toString();
+}
