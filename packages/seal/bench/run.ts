@@ -356,6 +356,7 @@ let allMet = true;
 for (const row of rows) {
   let [po, pt, pn] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
   for (let round = 0; round < ROUNDS; round++) {
+    process.stderr.write(`  ${row.name}: round ${round + 1}/${ROUNDS}\r`);
     po = Math.min(po, await measure(row.ours));
     pt = Math.min(pt, await measure(row.theirs));
     pn = Math.min(pn, await measure(row.native));

@@ -12,8 +12,26 @@
  */
 const ATTEST_ERROR_MARKER = Symbol.for("peercycles.attest.error");
 
-/** Base URL of the error reference; each error links to its code's anchor. */
-export const ATTEST_ERRORS_DOCS = "https://github.com/peercycles/peercycles/blob/main/docs/attest-errors.md";
+/** Base URL of the package's documentation; each error links to the error table that lists its code. */
+export const ATTEST_ERRORS_DOCS =
+  "https://github.com/peercycles/peercycles/blob/main/packages/attest/docs/errors.md";
+
+const DOCS_BASE = ATTEST_ERRORS_DOCS.slice(0, ATTEST_ERRORS_DOCS.lastIndexOf("/") + 1);
+
+/** The document whose error table lists a code, by the code's prefix. */
+export function errorDocsUrl(code: string): string {
+  const page =
+    code.startsWith("tdx_") || code.startsWith("collateral_")
+      ? "tdx.md#error-codes"
+      : code.startsWith("snp_")
+        ? "sev-snp.md#error-codes"
+        : code.startsWith("nvidia_")
+          ? "nvidia.md#error-codes"
+          : code.startsWith("bundle_") || code.startsWith("receipt_")
+            ? "bundle.md#error-codes"
+            : "errors.md#shared-codes";
+  return `${DOCS_BASE}${page}`;
+}
 
 export interface AttestErrorOptions {
   cause?: unknown;
@@ -37,9 +55,9 @@ export class AttestError extends Error {
     this.details = options.details;
   }
 
-  /** Link to the documentation of this error's code. */
+  /** Link to the error table that documents this error's code. */
   get docsUrl(): string {
-    return `${ATTEST_ERRORS_DOCS}#${this.code}`;
+    return errorDocsUrl(this.code);
   }
 
   /** True for any `AttestError`, even one from another copy of this package. */
