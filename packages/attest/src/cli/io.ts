@@ -135,3 +135,19 @@ export function parseCommandArgs<T extends NonNullable<Parameters<typeof parseAr
     throw new AttestArgumentError("cli_arguments_invalid", (cause as Error).message, { cause });
   }
 }
+
+/** Options every `peer-attest verify` kind takes. */
+export const COMMON_VERIFY_OPTIONS = {
+  offline: { type: "boolean" },
+  policy: { type: "string" },
+  now: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The value of a required `--flag FILE` option. */
+export function requireOption(value: unknown, usage: string): string {
+  if (typeof value !== "string")
+    throw new AttestArgumentError("cli_arguments_invalid", `${usage} is required`);
+  return value;
+}

@@ -2,8 +2,8 @@ import { decodeBundle } from "../bundle/bundle.js";
 import { DEFAULT_BUNDLE_POLICY, parseBundlePolicy } from "../bundle/policy.js";
 import { type BundleVerificationResult, verifyBundle } from "../bundle/verify-bundle.js";
 import { decodeEvidenceInput, toHex } from "../common/bytes.js";
-import { AttestArgumentError } from "../common/errors.js";
 import {
+  COMMON_VERIFY_OPTIONS,
   EXIT_OK,
   exitCodeOf,
   parseCommandArgs,
@@ -11,6 +11,7 @@ import {
   readInputFile,
   readJsonFile,
   renderReport,
+  requireOption,
 } from "./io.js";
 
 const HELP = `peer-attest verify bundle: verify an attestation bundle (CPU + GPU evidence bound to an enclave's keys).
@@ -102,20 +103,16 @@ export function renderBundleReport(result: BundleVerificationResult): string {
 export async function verifyBundleCommand(args: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(args, {
     bundle: { type: "string" },
-    policy: { type: "string" },
     nonce: { type: "string" },
-    now: { type: "string" },
-    offline: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...COMMON_VERIFY_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;
   }
-  if (typeof values.bundle !== "string")
-    throw new AttestArgumentError("cli_arguments_invalid", "--bundle FILE is required");
-  const bundle = decodeBundle(decodeEvidenceInput(readInputFile(values.bundle, "bundle")));
+  const bundle = decodeBundle(
+    decodeEvidenceInput(readInputFile(requireOption(values.bundle, "--bundle FILE"), "bundle")),
+  );
   const policy =
     typeof values.policy === "string"
       ? parseBundlePolicy(readJsonFile(values.policy, "policy"))

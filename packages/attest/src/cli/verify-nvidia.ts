@@ -3,6 +3,7 @@ import { AttestArgumentError } from "../common/errors.js";
 import { parseNvidiaPolicy } from "../nvidia/policy.js";
 import { type NvidiaVerificationResult, verifyNvidiaEvidence } from "../nvidia/verify.js";
 import {
+  COMMON_VERIFY_OPTIONS,
   EXIT_OK,
   exitCodeOf,
   parseCommandArgs,
@@ -10,6 +11,7 @@ import {
   readInputFile,
   readJsonFile,
   renderReport,
+  requireOption,
 } from "./io.js";
 
 const HELP = `peer-attest verify nvidia: verify NVIDIA GPU or NVSwitch SPDM evidence.
@@ -55,22 +57,18 @@ export async function verifyNvidiaCommand(args: readonly string[]): Promise<numb
     "cert-chain": { type: "string" },
     rim: { type: "string", multiple: true },
     nonce: { type: "string" },
-    offline: { type: "boolean" },
-    policy: { type: "string" },
-    now: { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...COMMON_VERIFY_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;
   }
-  if (typeof values.evidence !== "string")
-    throw new AttestArgumentError("cli_arguments_invalid", "--evidence FILE is required");
-  if (typeof values["cert-chain"] !== "string")
-    throw new AttestArgumentError("cli_arguments_invalid", "--cert-chain FILE is required");
-  const evidence = decodeEvidenceInput(readInputFile(values.evidence, "evidence"));
-  const certChain = new TextDecoder().decode(readInputFile(values["cert-chain"], "certificate chain"));
+  const evidence = decodeEvidenceInput(
+    readInputFile(requireOption(values.evidence, "--evidence FILE"), "evidence"),
+  );
+  const certChain = new TextDecoder().decode(
+    readInputFile(requireOption(values["cert-chain"], "--cert-chain FILE"), "certificate chain"),
+  );
   const rimFiles = (values.rim as string[] | undefined) ?? [];
   const rims = rimFiles.map((file) => new TextDecoder().decode(readInputFile(file, "RIM")));
   const policy =

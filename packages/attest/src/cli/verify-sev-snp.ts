@@ -2,6 +2,7 @@ import { decodeEvidenceInput } from "../common/bytes.js";
 import { AttestArgumentError } from "../common/errors.js";
 import { SEV_SNP_PRODUCTS, type SevSnpProduct, verifySevSnpReport } from "../sev-snp/index.js";
 import {
+  COMMON_VERIFY_OPTIONS,
   EXIT_OK,
   exitCodeOf,
   parseCommandArgs,
@@ -9,6 +10,7 @@ import {
   readInputFile,
   readJsonFile,
   renderReport,
+  requireOption,
 } from "./io.js";
 
 const HELP = `peer-attest verify sev-snp: verify an AMD SEV-SNP attestation report.
@@ -48,18 +50,12 @@ export async function verifySevSnpCommand(args: readonly string[]): Promise<numb
     chain: { type: "string" },
     product: { type: "string" },
     crl: { type: "string" },
-    offline: { type: "boolean" },
-    policy: { type: "string" },
-    now: { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...COMMON_VERIFY_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;
   }
-  if (values.report === undefined)
-    throw new AttestArgumentError("cli_arguments_invalid", "--report FILE is required");
   const product = values.product?.toLowerCase();
   if (product !== undefined && !SEV_SNP_PRODUCTS.includes(product as SevSnpProduct)) {
     throw new AttestArgumentError(
@@ -68,7 +64,7 @@ export async function verifySevSnpCommand(args: readonly string[]): Promise<numb
     );
   }
   const now = parseNow(values.now);
-  const report = decodeEvidenceInput(readInputFile(values.report, "report"));
+  const report = decodeEvidenceInput(readInputFile(requireOption(values.report, "--report FILE"), "report"));
   const result = await verifySevSnpReport(report, {
     now,
     vcek: values.vcek === undefined ? undefined : readInputFile(values.vcek, "VCEK"),

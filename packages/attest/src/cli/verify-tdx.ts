@@ -1,9 +1,9 @@
 import { decodeEvidenceInput } from "../common/bytes.js";
-import { AttestArgumentError } from "../common/errors.js";
 import { DiskCollateralCache } from "../tdx/collateral-disk-cache.js";
 import { parseTdxPolicy } from "../tdx/policy.js";
 import { type TdxVerificationResult, verifyTdxQuote } from "../tdx/verify.js";
 import {
+  COMMON_VERIFY_OPTIONS,
   EXIT_OK,
   exitCodeOf,
   parseCommandArgs,
@@ -11,6 +11,7 @@ import {
   readInputFile,
   readJsonFile,
   renderReport,
+  requireOption,
 } from "./io.js";
 
 const HELP = `peer-attest verify tdx: verify an Intel TDX or SGX DCAP quote.
@@ -69,21 +70,15 @@ export async function verifyTdxCommand(args: readonly string[]): Promise<number>
     quote: { type: "string" },
     collateral: { type: "string" },
     "signatures-only": { type: "boolean" },
-    offline: { type: "boolean" },
-    policy: { type: "string" },
-    now: { type: "string" },
     "pcs-url": { type: "string" },
     "cache-dir": { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+    ...COMMON_VERIFY_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT_OK;
   }
-  if (typeof values.quote !== "string")
-    throw new AttestArgumentError("cli_arguments_invalid", "--quote FILE is required");
-  const quote = decodeEvidenceInput(readInputFile(values.quote, "quote"));
+  const quote = decodeEvidenceInput(readInputFile(requireOption(values.quote, "--quote FILE"), "quote"));
   const collateral =
     typeof values.collateral === "string"
       ? new TextDecoder().decode(readInputFile(values.collateral, "collateral"))
