@@ -6,7 +6,6 @@ import {
   concat,
   EMPTY,
   equalBytes,
-  fromBase64Url,
   i2osp,
   isAllZero,
   toBase64Url,
@@ -208,17 +207,13 @@ class DhKem implements Kem {
   }
 
   async generateKeyPair(): Promise<KeyPair> {
-    const s = await this.#web();
-    if (!s) {
-      const privateKey = this.#curve.randomPrivateKey();
-      return { privateKey, publicKey: this.#curve.noblePublicKey(privateKey) };
-    }
-    const pair = (await s.generateKey(this.#curve.webAlgorithm, true, ["deriveBits"])) as CryptoKeyPair;
-    const [raw, jwk] = await Promise.all([
-      s.exportKey("raw", pair.publicKey),
-      s.exportKey("jwk", pair.privateKey),
-    ]);
-    return { privateKey: fromBase64Url(jwk.d ?? ""), publicKey: new Uint8Array(raw) };
+    // Always @noble here, even where WebCrypto could generate the pair: getting a raw private key out
+    // of WebCrypto means a JWK export, and on Node 20 a synchronous JWK export can deadlock when garbage
+    // collection finalizes the key-generation job while the export holds the key's lock (seen as a hang
+    // under load). Long-lived key pairs are generated rarely, so the ~0.3 ms this costs does not matter;
+    // ephemeral keys inside `encap` never leave WebCrypto and are unaffected.
+    const privateKey = this.#curve.randomPrivateKey();
+    return { privateKey, publicKey: this.#curve.noblePublicKey(privateKey) };
   }
 
   async deriveKeyPair(ikm: Uint8Array): Promise<KeyPair> {

@@ -1,3 +1,7 @@
+import { x25519 } from "@noble/curves/ed25519.js";
+import { p256 } from "@noble/curves/nist.js";
+import { toBase64Url } from "./bytes.js";
+
 /**
  * One-time detection of the WebCrypto algorithms HPKE can use. Each probe runs a real operation, because
  * several runtimes list an algorithm and then fail on first use. The answer is cached for the life of the
@@ -13,6 +17,25 @@ export interface Capabilities {
 }
 
 const NONE: Capabilities = Object.freeze({ x25519: false, p256: false, aesGcm: false });
+
+/**
+ * JWKs for the probes, which must exercise the JWK import that real private keys go through. Made from
+ * a fixed test scalar with @noble, once, so they are valid by construction; they protect nothing.
+ */
+function probeJwk(curve: "X25519" | "P-256"): JsonWebKey {
+  const d = new Uint8Array(32).fill(0x11);
+  if (curve === "X25519") {
+    return { kty: "OKP", crv: "X25519", d: toBase64Url(d), x: toBase64Url(x25519.getPublicKey(d)) };
+  }
+  const pub = p256.getPublicKey(d, false);
+  return {
+    kty: "EC",
+    crv: "P-256",
+    d: toBase64Url(d),
+    x: toBase64Url(pub.subarray(1, 33)),
+    y: toBase64Url(pub.subarray(33, 65)),
+  };
+}
 
 let detected: Promise<Capabilities> | undefined;
 let override: Capabilities | undefined;
@@ -36,20 +59,19 @@ async function probe(run: (s: SubtleCrypto) => Promise<unknown>): Promise<boolea
 async function detect(): Promise<Capabilities> {
   const [x25519, p256, aesGcm] = await Promise.all([
     probe(async (s) => {
-      const pair = (await s.generateKey({ name: "X25519" }, true, ["deriveBits"])) as CryptoKeyPair;
+      const pair = (await s.generateKey({ name: "X25519" }, false, ["deriveBits"])) as CryptoKeyPair;
       const raw = await s.exportKey("raw", pair.publicKey);
       const peer = await s.importKey("raw", raw, { name: "X25519" }, false, []);
-      await s.exportKey("jwk", pair.privateKey);
-      await s.deriveBits({ name: "X25519", public: peer }, pair.privateKey, 256);
+      const fixed = await s.importKey("jwk", probeJwk("X25519"), { name: "X25519" }, false, ["deriveBits"]);
+      await s.deriveBits({ name: "X25519", public: peer }, fixed, 256);
     }),
     probe(async (s) => {
-      const pair = (await s.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, [
-        "deriveBits",
-      ])) as CryptoKeyPair;
+      const algorithm = { name: "ECDH", namedCurve: "P-256" };
+      const pair = (await s.generateKey(algorithm, false, ["deriveBits"])) as CryptoKeyPair;
       const raw = await s.exportKey("raw", pair.publicKey);
-      const peer = await s.importKey("raw", raw, { name: "ECDH", namedCurve: "P-256" }, false, []);
-      await s.exportKey("jwk", pair.privateKey);
-      await s.deriveBits({ name: "ECDH", public: peer }, pair.privateKey, 256);
+      const peer = await s.importKey("raw", raw, algorithm, false, []);
+      const fixed = await s.importKey("jwk", probeJwk("P-256"), algorithm, false, ["deriveBits"]);
+      await s.deriveBits({ name: "ECDH", public: peer }, fixed, 256);
     }),
     probe(async (s) => {
       const key = await s.importKey("raw", new Uint8Array(16), "AES-GCM", false, ["encrypt", "decrypt"]);
