@@ -3,29 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readVectorJson, vectorPath } from "@peercycles/internal-vectors";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { runCommand } from "./io.js";
+import { runCliCommand } from "./cli-harness.test-support.js";
 import { verifyNvidiaCommand } from "./verify-nvidia.js";
 
-/** Runs the command as `main.ts` does (unusable input → exit 2) and captures stdout/stderr. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCommand("nvidia", args.includes("--json"), () => verifyNvidiaCommand(args));
-    return { code, out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
+const cli = (args: string[]) => runCliCommand("nvidia", verifyNvidiaCommand, args);
 
 afterEach(() => vi.restoreAllMocks());
 const V = (p: string) => vectorPath(`nvidia/${p}`);
