@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { equalBytes } from "@noble/curves/utils.js";
 import { fromBase64, fromHex, toHex } from "@peercycles/attest";
 import type { GpuEvidence } from "@peercycles/attest/bundle";
-import { equalBytes } from "./bytes.js";
 import { EnclaveError } from "./errors.js";
 import type { GpuEvidenceSource } from "./provider.js";
 

@@ -299,16 +299,7 @@ export function normalizeTdxCollateral(input: TdxCollateralInput): TdxCollateral
 // TCB info (v2 SGX, v3 SGX/TDX) and QE identity (v2)
 
 /** TCB status values Intel uses in TCB info and QE identity levels. */
-export type TcbLevelStatus =
-  | "UpToDate"
-  | "SWHardeningNeeded"
-  | "ConfigurationNeeded"
-  | "ConfigurationAndSWHardeningNeeded"
-  | "OutOfDate"
-  | "OutOfDateConfigurationNeeded"
-  | "Revoked";
-
-const LEVEL_STATUSES: ReadonlySet<string> = new Set([
+export const TCB_LEVEL_STATUSES = [
   "UpToDate",
   "SWHardeningNeeded",
   "ConfigurationNeeded",
@@ -316,7 +307,12 @@ const LEVEL_STATUSES: ReadonlySet<string> = new Set([
   "OutOfDate",
   "OutOfDateConfigurationNeeded",
   "Revoked",
-]);
+] as const;
+
+/** One of {@link TCB_LEVEL_STATUSES}. */
+export type TcbLevelStatus = (typeof TCB_LEVEL_STATUSES)[number];
+
+const LEVEL_STATUSES: ReadonlySet<string> = new Set(TCB_LEVEL_STATUSES);
 
 export interface PlatformTcbLevel {
   readonly sgxComponents: readonly number[];

@@ -1,6 +1,13 @@
 import { equalBytes, toHex } from "../common/bytes.js";
 import { EvidenceInvalidError } from "../common/errors.js";
-import type { IsvTcbLevel, PlatformTcbLevel, QeIdentity, TcbInfo, TcbLevelStatus } from "./collateral.js";
+import {
+  type IsvTcbLevel,
+  type PlatformTcbLevel,
+  type QeIdentity,
+  TCB_LEVEL_STATUSES,
+  type TcbInfo,
+  type TcbLevelStatus,
+} from "./collateral.js";
 import type { PckExtensions } from "./pck-extensions.js";
 import type { SgxReportBody, TdxQuote } from "./quote.js";
 
@@ -27,16 +34,7 @@ import type { SgxReportBody, TdxQuote } from "./quote.js";
 export type TcbStatus = TcbLevelStatus | "NotEvaluated";
 
 /** Every status value, for documentation and validation. */
-export const TCB_STATUSES: readonly TcbStatus[] = [
-  "UpToDate",
-  "SWHardeningNeeded",
-  "ConfigurationNeeded",
-  "ConfigurationAndSWHardeningNeeded",
-  "OutOfDate",
-  "OutOfDateConfigurationNeeded",
-  "Revoked",
-  "NotEvaluated",
-];
+export const TCB_STATUSES: readonly TcbStatus[] = [...TCB_LEVEL_STATUSES, "NotEvaluated"];
 
 export interface LevelMatch {
   readonly status: TcbLevelStatus;

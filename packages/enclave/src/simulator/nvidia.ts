@@ -1,5 +1,5 @@
+import { concatBytes } from "@noble/curves/utils.js";
 import { DEVELOPMENT_ROOT_MARKER } from "@peercycles/attest/bundle";
-import { concatBytes } from "../bytes.js";
 import { der } from "./asn1.js";
 import {
   generateEcKeys,

@@ -1,7 +1,7 @@
+import { concatBytes } from "@noble/curves/utils.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { fromHex, toHex } from "@peercycles/attest";
 import { DEVELOPMENT_ROOT_MARKER } from "@peercycles/attest/bundle";
-import { concatBytes } from "../bytes.js";
 import { der } from "./asn1.js";
 import {
   generateEcKeys,
