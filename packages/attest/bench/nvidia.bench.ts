@@ -9,7 +9,7 @@
 import { createPublicKey, verify as nodeVerify, webcrypto } from "node:crypto";
 import { readVector, readVectorText } from "@peercycles/internal-vectors";
 import { Bench } from "tinybench";
-import { clearKeyCaches } from "../src/common/webcrypto.js";
+import { clearKeyCaches } from "../src/common/signatures.js";
 import { clearX509Caches, parseCertificates, SignatureVerdictCache } from "../src/common/x509.js";
 import {
   clearDeviceChainCaches,

@@ -20,8 +20,24 @@ function wrap(node: asn1js.AsnType): DerNode {
   const block = node as asn1js.BaseBlock;
   const id = block.idBlock;
   const tag = ((id.tagClass - 1) << 6) | (id.isConstructed ? 0x20 : 0) | Math.min(id.tagNumber, 31);
-  const bytes = new Uint8Array(block.valueBeforeDecodeView);
+  const bytes = block.valueBeforeDecodeView;
   return { tag, bytes, content: bytes.subarray(bytes.length - block.lenBlock.length), node };
+}
+
+/**
+ * asn1js' decoder, told not to guess: by default it also tries to decode the content of every
+ * OCTET STRING and BIT STRING as nested ASN.1 (signatures, key bits, extension values), which
+ * roughly doubles the work on a certificate. Callers decode an extension value when they need it.
+ * The input is not copied: callers pass bytes they own and never change.
+ */
+const DECODE_OPTIONS = { parseEmbedded: false, copyInput: false } as const;
+
+/** Decodes exactly one element; `undefined` when the bytes are not one well-formed element. */
+export function decodeDer(bytes: Uint8Array): asn1js.AsnType | undefined {
+  if (bytes.length === 0) return undefined;
+  const decoded = asn1js.fromBER(bytes as BufferSource, DECODE_OPTIONS);
+  if (decoded.offset === -1 || decoded.offset !== bytes.length || decoded.result.error) return undefined;
+  return decoded.result;
 }
 
 /**
@@ -29,7 +45,7 @@ function wrap(node: asn1js.AsnType): DerNode {
  * @throws EvidenceParseError with `code` when the bytes are not one well-formed element
  */
 export function derRead(bytes: Uint8Array, code: string): DerNode {
-  const decoded = asn1js.fromBER(bytes as BufferSource);
+  const decoded = asn1js.fromBER(bytes as BufferSource, DECODE_OPTIONS);
   if (decoded.offset === -1 || decoded.offset !== bytes.length || decoded.result.error) {
     throw new EvidenceParseError(
       code,

@@ -1,9 +1,20 @@
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { EvidenceParseError } from "./errors.js";
 
 /** Lowercase hex of bytes. */
 export function toHex(bytes: Uint8Array): string {
+  return bytesToHex(bytes);
+}
+
+/**
+ * The exact content of bytes as a string, for use as a Map key: one UTF-16 unit per byte, so it is
+ * injective. Built with native fromCharCode in chunks (character-by-character concatenation costs
+ * about 40 ns a byte, which showed up in cold verification profiles).
+ */
+export function bytesKey(bytes: Uint8Array): string {
   let out = "";
-  for (let i = 0; i < bytes.length; i++) out += (bytes[i] as number).toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i += 8192)
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[]);
   return out;
 }
 
@@ -13,9 +24,7 @@ export function fromHex(text: string): Uint8Array {
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
     throw new EvidenceParseError("input_hex_invalid", "input is not valid hex");
   }
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  return hexToBytes(clean);
 }
 
 /** Bytes of standard or URL-safe base64 (whitespace and missing padding allowed). */

@@ -5,7 +5,7 @@ import * as pkijs from "pkijs";
 import { describe, expect, it } from "vitest";
 import { toHex } from "./bytes.js";
 import { AttestError } from "./errors.js";
-import { clearX509Caches, parseCertificate, parseCrl, pemBlocks } from "./x509.js";
+import { clearX509Caches, OID, parseCertificate, parseCrl, pemBlocks, rsaPssParams } from "./x509.js";
 
 /**
  * `parseCertificate` / `parseCrl` read fields from asn1js' decoded tree and build pkijs' object
@@ -60,6 +60,22 @@ describe("X.509 fields read from asn1js agree with pkijs' object model", () => {
           | undefined;
         expect(cert.isCa).toBe(basic?.cA === true);
         expect(cert.raw.serialNumber.isEqual(raw.serialNumber)).toBe(true);
+        const key = cert.publicKey;
+        if (key.kind === "rsa") {
+          const rsa = raw.subjectPublicKeyInfo.parsedKey as pkijs.RSAPublicKey;
+          // pkijs drops the sign byte of the modulus; ours keeps the INTEGER as encoded.
+          expect(toHex(key.modulus).replace(/^00/, "")).toBe(
+            toHex(new Uint8Array(rsa.modulus.valueBlock.valueHexView)),
+          );
+          expect(toHex(key.exponent)).toBe(toHex(new Uint8Array(rsa.publicExponent.valueBlock.valueHexView)));
+        }
+        if (cert.signatureAlgorithm === OID.rsaPss) {
+          const pss = new pkijs.RSASSAPSSParams({ schema: raw.signatureAlgorithm.algorithmParams });
+          expect(rsaPssParams(cert.signatureParams)).toEqual({
+            hash: { [OID.sha256]: "SHA-256", [OID.sha384]: "SHA-384" }[pss.hashAlgorithm.algorithmId],
+            saltLength: pss.saltLength,
+          });
+        }
       }
     });
   }
@@ -76,6 +92,31 @@ describe("X.509 fields read from asn1js agree with pkijs' object model", () => {
       expect(crl.signature).toEqual(new Uint8Array(raw.signatureValue.valueBlock.valueHexView));
     });
   }
+  it("RSASSA-PSS parameters: defaults, SHA-1, a different MGF1 hash and a bad trailer are refused", () => {
+    const algorithm = (oid: string) =>
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid }), new asn1js.Null()] });
+    const mgf1 = (oid: string) =>
+      new asn1js.Sequence({
+        value: [new asn1js.ObjectIdentifier({ value: "1.2.840.113549.1.1.8" }), algorithm(oid)],
+      });
+    const tagged = (n: number, inner: asn1js.BaseBlock) =>
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: n }, value: [inner] });
+    const params = (...fields: asn1js.BaseBlock[]) =>
+      asn1js.fromBER(new asn1js.Sequence({ value: fields }).toBER()).result;
+    const sha384 = tagged(0, algorithm(OID.sha384));
+    expect(
+      rsaPssParams(params(sha384, tagged(1, mgf1(OID.sha384)), tagged(2, new asn1js.Integer({ value: 48 })))),
+    ).toEqual({ hash: "SHA-384", saltLength: 48 });
+    // Every field absent: SHA-1, which is refused.
+    expect(rsaPssParams(params())).toBeNull();
+    expect(rsaPssParams(params(sha384, tagged(1, mgf1(OID.sha256))))).toBeNull();
+    expect(
+      rsaPssParams(params(sha384, tagged(1, mgf1(OID.sha384)), tagged(3, new asn1js.Integer({ value: 2 })))),
+    ).toBeNull();
+    // Fields out of order.
+    expect(rsaPssParams(params(tagged(1, mgf1(OID.sha384)), sha384))).toBeNull();
+    expect(rsaPssParams(new asn1js.Null())).toBeNull();
+  });
   it("mutated real certificates and CRLs only ever raise AttestError", () => {
     const samples = [...pemBlocks(readVectorText(pems[0] as string)), readVector(crlFiles[0] as string)];
     fc.assert(

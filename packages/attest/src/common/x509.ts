@@ -1,15 +1,17 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { fromBase64, fromHex, toHex } from "./bytes.js";
+import { decodeDer } from "./asn1.js";
+import { bytesKey, fromBase64, fromHex, toHex } from "./bytes.js";
 import { EvidenceInvalidError, EvidenceParseError } from "./errors.js";
 import {
   derSignatureToRaw,
   type EcCurve,
   type HashName,
+  pinPublicKey,
   verifyEcdsa,
   verifyRsaPkcs1,
   verifyRsaPss,
-} from "./webcrypto.js";
+} from "./signatures.js";
 
 /**
  * X.509 certificates and CRLs, parsed with pkijs/asn1js, checked with WebCrypto.
@@ -49,7 +51,13 @@ const NAME_TYPES: Record<string, string> = {
 
 export type PublicKeyInfo =
   | { readonly kind: "ec"; readonly curve: EcCurve; readonly point: Uint8Array; readonly spki: Uint8Array }
-  | { readonly kind: "rsa"; readonly spki: Uint8Array }
+  | {
+      readonly kind: "rsa";
+      readonly spki: Uint8Array;
+      /** Big-endian, as encoded (a leading zero byte may be present). */
+      readonly modulus: Uint8Array;
+      readonly exponent: Uint8Array;
+    }
   | { readonly kind: "other"; readonly algorithm: string; readonly spki: Uint8Array };
 
 export interface CertificateExtension {
@@ -107,8 +115,9 @@ function isContext(node: Node | undefined, tag: number): boolean {
   return id !== undefined && id.tagClass === 3 && id.tagNumber === tag;
 }
 
+/** The element's own encoding, as a view of the decoded input (never a re-encoding). */
 function encoding(node: Node): Uint8Array {
-  return new Uint8Array((node as asn1js.BaseBlock).valueBeforeDecodeView);
+  return (node as asn1js.BaseBlock).valueBeforeDecodeView;
 }
 
 function oidOf(node: Node | undefined, what: string): string {
@@ -128,12 +137,12 @@ function bitStringOf(node: Node | undefined, what: string): Uint8Array {
   if (!(node instanceof asn1js.BitString) || node.valueBlock.unusedBits !== 0) {
     throw new ShapeError(`${what} is not a whole-byte BIT STRING`);
   }
-  return new Uint8Array(node.valueBlock.valueHexView);
+  return node.valueBlock.valueHexView;
 }
 
 function serialOf(node: Node | undefined, what: string): string {
   if (!(node instanceof asn1js.Integer)) throw new ShapeError(`${what} is not an INTEGER`);
-  const bytes = new Uint8Array(node.valueBlock.valueHexView);
+  const bytes = node.valueBlock.valueHexView;
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0) i++;
   return toHex(bytes.subarray(i));
@@ -167,7 +176,18 @@ function publicKeyOf(node: Node, spki: Uint8Array): PublicKeyInfo {
       curveOid === OID.p256 ? "P-256" : curveOid === OID.p384 ? "P-384" : undefined;
     if (curve) return { kind: "ec", curve, point: bitStringOf(key, "EC public key"), spki };
   }
-  if (id === OID.rsaEncryption || id === OID.rsaPss) return { kind: "rsa", spki };
+  if (id === OID.rsaEncryption || id === OID.rsaPss) {
+    const rsaPublicKey = decodeDer(bitStringOf(key, "RSA public key"));
+    const [modulus, exponent, extra] = kids(rsaPublicKey, "RSAPublicKey");
+    if (!(modulus instanceof asn1js.Integer) || !(exponent instanceof asn1js.Integer) || extra)
+      throw new ShapeError("RSAPublicKey is not (modulus, publicExponent)");
+    return {
+      kind: "rsa",
+      spki,
+      modulus: modulus.valueBlock.valueHexView,
+      exponent: exponent.valueBlock.valueHexView,
+    };
+  }
   return { kind: "other", algorithm: id, spki };
 }
 
@@ -184,7 +204,7 @@ function extensionsOf(node: Node | undefined): CertificateExtension[] {
     out.push({
       oid: oidOf(parts[0], "extension id"),
       critical,
-      value: new Uint8Array(value.valueBlock.valueHexView),
+      value: value.valueBlock.valueHexView,
     });
   }
   return out;
@@ -193,18 +213,16 @@ function extensionsOf(node: Node | undefined): CertificateExtension[] {
 function basicConstraintsCa(extensions: readonly CertificateExtension[]): boolean {
   const ext = extensions.find((e) => e.oid === OID.basicConstraints);
   if (!ext) return false;
-  const decoded = asn1js.fromBER(ext.value as BufferSource);
-  if (decoded.offset !== ext.value.length) throw new ShapeError("basicConstraints is not one DER element");
-  const first = kids(decoded.result, "basicConstraints")[0];
+  const decoded = decodeDer(ext.value);
+  if (!decoded) throw new ShapeError("basicConstraints is not one DER element");
+  const first = kids(decoded, "basicConstraints")[0];
   return first instanceof asn1js.Boolean && first.valueBlock.value === true;
 }
 
 function decodeOne(der: Uint8Array): Node {
-  const decoded = asn1js.fromBER(der as BufferSource);
-  if (decoded.offset === -1 || decoded.offset !== der.length || decoded.result.error) {
-    throw new ShapeError("not a single DER element");
-  }
-  return decoded.result;
+  const decoded = decodeDer(der);
+  if (!decoded) throw new ShapeError("not a single DER element");
+  return decoded;
 }
 
 function certificateFromDer(der: Uint8Array): Certificate {
@@ -237,7 +255,8 @@ function certificateFromDer(der: Uint8Array): Certificate {
     extensions,
     isCa: basicConstraintsCa(extensions),
     get raw() {
-      raw ??= new pkijs.Certificate({ schema: decodeOne(der) });
+      // pkijs expects asn1js' default decoding (embedded values parsed), so it gets its own.
+      raw ??= pkijs.Certificate.fromBER(der as BufferSource);
       return raw;
     },
   };
@@ -246,10 +265,40 @@ function certificateFromDer(der: Uint8Array): Certificate {
 const certificateCache = new Map<string, Certificate>();
 const CERTIFICATE_CACHE_LIMIT = 1024;
 
-function bytesKey(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i] as number);
-  return s;
+/**
+ * The package's pinned roots (Intel SGX Root CA, AMD ARKs and ASKs, NVIDIA roots) are constants of
+ * the build: like a root store they are parsed once per process, their keys imported once, and they
+ * survive `clearX509Caches()`. A certificate in the evidence with the same bytes *is* the anchor, so
+ * a chain that repeats the root costs a byte comparison, not a parse.
+ */
+const anchors = new Map<string, Certificate>();
+const ANCHOR_LIMIT = 128;
+/** The pinned PEM constants already registered (the same string object hashes once). */
+const anchorsByPem = new Map<string, readonly Certificate[]>();
+
+/**
+ * Parses pinned PEM constants (once per process) and registers them as trust anchors.
+ * @throws EvidenceParseError `certificate_malformed` when a constant does not parse
+ */
+export function pinnedCertificates(pem: string): Certificate[] {
+  const known = anchorsByPem.get(pem);
+  if (known) return [...known];
+  const certs = pemBlocks(pem).map((der) => {
+    const key = bytesKey(der);
+    let anchor = anchors.get(key);
+    if (!anchor) {
+      anchor = parseCertificate(der);
+      // Callers may pin their own roots (the simulator's are fresh every run): bounded, so a
+      // long-lived process that keeps pinning new roots does not grow without end.
+      if (anchors.size >= ANCHOR_LIMIT) return anchor;
+      anchors.set(key, anchor);
+      pinPublicKey(anchor.publicKey.kind === "ec" ? anchor.publicKey.point : anchor.publicKey.spki);
+    }
+    return anchor;
+  });
+  if (anchorsByPem.size < ANCHOR_LIMIT && certs.every((cert) => anchors.get(bytesKey(cert.der)) === cert))
+    anchorsByPem.set(pem, certs);
+  return [...certs];
 }
 
 /**
@@ -259,7 +308,7 @@ function bytesKey(bytes: Uint8Array): string {
  */
 export function parseCertificate(input: Uint8Array): Certificate {
   const key = bytesKey(input);
-  const cached = certificateCache.get(key);
+  const cached = anchors.get(key) ?? certificateCache.get(key);
   if (cached) return cached;
   let parsed: Certificate;
   try {
@@ -319,15 +368,48 @@ function looksLikeText(bytes: Uint8Array): boolean {
   return n > 0;
 }
 
-function hashOfRsaPss(params: unknown): { hash: HashName; salt: number } {
+const MGF1 = "1.2.840.113549.1.1.8";
+const PSS_HASHES: Record<string, HashName> = {
+  [OID.sha256]: "SHA-256",
+  [OID.sha384]: "SHA-384",
+  [OID.sha512]: "SHA-512",
+};
+
+/**
+ * RSASSA-PSS parameters (RFC 4055 §3.1) from the decoded AlgorithmIdentifier parameters: the hash,
+ * MGF1 with that same hash (WebCrypto's only mask generation), the salt length and trailer field 1.
+ * Absent fields take their DEFAULTs; SHA-1 (the default hash) is refused. `null` means the
+ * parameters are malformed or name something WebCrypto cannot check, so the signature is not valid.
+ */
+export function rsaPssParams(params: unknown): { hash: HashName; saltLength: number } | null {
   try {
-    const pss = new pkijs.RSASSAPSSParams({ schema: params });
-    const hashOid = pss.hashAlgorithm.algorithmId;
-    const hash: HashName =
-      hashOid === OID.sha384 ? "SHA-384" : hashOid === OID.sha512 ? "SHA-512" : "SHA-256";
-    return { hash, salt: pss.saltLength };
+    let hashOid = "1.3.14.3.2.26";
+    let mgfHashOid = hashOid;
+    let saltLength = 20;
+    let last = -1;
+    for (const field of kids(params as Node, "RSASSA-PSS-params")) {
+      const id = (field as asn1js.BaseBlock).idBlock;
+      if (id.tagClass !== 3 || id.tagNumber <= last || id.tagNumber > 3) return null;
+      last = id.tagNumber;
+      const [inner, extra] = kids(field, "RSASSA-PSS-params field");
+      if (extra) return null;
+      if (id.tagNumber === 0) hashOid = algorithmOf(inner, "hashAlgorithm").id;
+      else if (id.tagNumber === 1) {
+        const mgf = algorithmOf(inner, "maskGenAlgorithm");
+        if (mgf.id !== MGF1) return null;
+        mgfHashOid = algorithmOf(mgf.params, "MGF1 hash").id;
+      } else {
+        if (!(inner instanceof asn1js.Integer) || inner.valueBlock.valueHexView.length > 3) return null;
+        const value = inner.valueBlock.valueDec;
+        if (id.tagNumber === 2) saltLength = value;
+        else if (value !== 1) return null;
+      }
+    }
+    const hash = PSS_HASHES[hashOid];
+    if (!hash || mgfHashOid !== hashOid || saltLength < 0) return null;
+    return { hash, saltLength };
   } catch {
-    return { hash: "SHA-256", salt: 20 };
+    return null;
   }
 }
 
@@ -359,17 +441,12 @@ export async function verifySignedData(
   }
   if (algorithm === OID.rsaPss) {
     if (signer.kind !== "rsa") return false;
-    const { hash, salt } = hashOfRsaPss(params);
-    return verifyRsaPss(signer.spki, hash, salt, signature, data);
+    const pss = rsaPssParams(params);
+    return pss !== null && verifyRsaPss(signer, pss.hash, pss.saltLength, signature, data);
   }
   if (algorithm === OID.sha256WithRsa || algorithm === OID.sha384WithRsa) {
     if (signer.kind !== "rsa") return false;
-    return verifyRsaPkcs1(
-      signer.spki,
-      algorithm === OID.sha256WithRsa ? "SHA-256" : "SHA-384",
-      signature,
-      data,
-    );
+    return verifyRsaPkcs1(signer, algorithm === OID.sha256WithRsa ? "SHA-256" : "SHA-384", signature, data);
   }
   return false;
 }
@@ -690,7 +767,10 @@ export function findExtension(cert: Certificate, oid: string): CertificateExtens
   return cert.extensions.find((ext) => ext.oid === oid);
 }
 
-/** Forgets every memoised certificate and CRL parse (benchmarks use it to measure a cold verifier). */
+/**
+ * Forgets every memoised certificate and CRL parse (benchmarks use it to measure a cold verifier).
+ * Pinned trust anchors stay: they are constants, not evidence.
+ */
 export function clearX509Caches(): void {
   certificateCache.clear();
   crlCache.clear();

@@ -1,4 +1,4 @@
-import { type Certificate, parseCertificates } from "../common/x509.js";
+import { type Certificate, pinnedCertificates } from "../common/x509.js";
 
 /**
  * Pinned NVIDIA roots, embedded so verification needs no files. Callers (the development simulator,
@@ -47,12 +47,12 @@ let rimRoots: readonly Certificate[] | undefined;
 
 /** The pinned device root, parsed once. */
 export function defaultDeviceRoots(): readonly Certificate[] {
-  deviceRoots ??= parseCertificates(NVIDIA_DEVICE_IDENTITY_CA_PEM);
+  deviceRoots ??= pinnedCertificates(NVIDIA_DEVICE_IDENTITY_CA_PEM);
   return deviceRoots;
 }
 
 /** The pinned RIM root, parsed once. */
 export function defaultRimRoots(): readonly Certificate[] {
-  rimRoots ??= parseCertificates(NVIDIA_RIM_ROOT_CA_PEM);
+  rimRoots ??= pinnedCertificates(NVIDIA_RIM_ROOT_CA_PEM);
   return rimRoots;
 }

@@ -1,7 +1,7 @@
 import { decodeEvidenceInput, equalBytes, fromHex, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
-import { verifyEcdsa } from "../common/webcrypto.js";
+import { verifyEcdsa } from "../common/signatures.js";
 import { type Certificate, SignatureVerdictCache, type VerifiedChain } from "../common/x509.js";
 import {
   deviceIdentity,

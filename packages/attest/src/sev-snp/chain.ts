@@ -1,34 +1,49 @@
-import { equalBytes } from "../common/bytes.js";
+import { bytesKey, equalBytes } from "../common/bytes.js";
 import { AttestArgumentError, EvidenceInvalidError } from "../common/errors.js";
-import { type Certificate, parseCertificates, verifyCertificateSignature } from "../common/x509.js";
+import {
+  type Certificate,
+  parseCertificates,
+  pinnedCertificates,
+  verifyCertificateSignature,
+} from "../common/x509.js";
 import type { SevSnpCache } from "./cache.js";
-import { AMD_SEV_SNP_ROOTS, type SevSnpProduct, type SevSnpProductRoots } from "./roots.js";
+import { AMD_SEV_SNP_ROOTS, SEV_SNP_PRODUCTS, type SevSnpProduct, type SevSnpProductRoots } from "./roots.js";
 
 /** Certificates as DER bytes, PEM text (any number of blocks) or PEM bytes. */
 export type CertificateInput = Uint8Array | string;
 
-const pinnedCache = new Map<string, Certificate>();
-
-/** The single certificate of a pinned PEM constant (parsed once). */
+/** The single certificate of a pinned PEM constant (a trust anchor: parsed once per process). */
 export function pinnedCertificate(pem: string): Certificate {
-  let cert = pinnedCache.get(pem);
-  if (!cert) {
-    const parsed = parseCertificates(pem);
-    if (parsed.length !== 1)
-      throw new AttestArgumentError(
-        "snp_roots_invalid",
-        "each pinned root must be exactly one PEM certificate",
-      );
-    cert = parsed[0] as Certificate;
-    if (pinnedCache.size > 64) pinnedCache.clear();
-    pinnedCache.set(pem, cert);
-  }
-  return cert;
+  const parsed = pinnedCertificates(pem);
+  if (parsed.length !== 1)
+    throw new AttestArgumentError(
+      "snp_roots_invalid",
+      "each pinned root must be exactly one PEM certificate",
+    );
+  return parsed[0] as Certificate;
 }
 
-/** Forgets parsed pinned roots (benchmarks use it to measure a cold verifier). */
-export function clearPinnedCertificates(): void {
-  pinnedCache.clear();
+/**
+ * Registers the ARK, ASK and ASVK of every product line as trust anchors (parsed once per process),
+ * before any supplied chain is parsed: a chain that repeats them (KDS serves ASK + ARK with every
+ * VCEK) then costs byte comparisons, not RSA-4096 certificate parses. A malformed custom root is
+ * skipped here and reported where it is used.
+ */
+export function pinSevSnpRoots(roots?: Partial<Readonly<Record<SevSnpProduct, SevSnpProductRoots>>>): void {
+  for (const product of SEV_SNP_PRODUCTS) {
+    const trust = roots?.[product] ?? AMD_SEV_SNP_ROOTS[product];
+    for (const pem of [trust.ark, trust.ask, trust.asvk]) {
+      try {
+        pinnedCertificates(pem);
+      } catch {
+        // reported by verifySevSnpKeyChain when this product line is used
+      }
+    }
+  }
+}
+
+/** Forgets memoised certificate inputs (benchmarks use it to measure a cold verifier). */
+export function clearSevSnpInputCache(): void {
   inputCache.clear();
 }
 
@@ -62,14 +77,6 @@ export function keyKindOf(cert: Certificate): "vcek" | "vlek" | undefined {
 
 const INPUT_CACHE_LIMIT = 128;
 const inputCache = new Map<string, readonly Certificate[]>();
-
-/** Exact content of bytes as a string key (native fromCharCode in chunks: fast and injective). */
-function bytesKey(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 8192)
-    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[]);
-  return out;
-}
 
 /**
  * Certificates of one input, memoised by its exact content (PEM text or bytes). The bytes are

@@ -1,4 +1,5 @@
 import * as asn1js from "asn1js";
+import { decodeDer } from "../common/asn1.js";
 import { EvidenceInvalidError } from "../common/errors.js";
 import { type Certificate, findExtension } from "../common/x509.js";
 
@@ -38,10 +39,9 @@ function invalid(message: string): EvidenceInvalidError {
 }
 
 function decode(value: Uint8Array, what: string): asn1js.AsnType {
-  const asn = asn1js.fromBER(value as BufferSource);
-  if (asn.offset === -1 || asn.offset !== value.length)
-    throw invalid(`${what} extension is not a single DER value`);
-  return asn.result;
+  const node = decodeDer(value);
+  if (!node) throw invalid(`${what} extension is not a single DER value`);
+  return node;
 }
 
 function splOf(cert: Certificate, oid: string, what: string, required: boolean): number | undefined {
@@ -52,7 +52,7 @@ function splOf(cert: Certificate, oid: string, what: string, required: boolean):
   }
   const node = decode(ext.value, what);
   if (!(node instanceof asn1js.Integer)) throw invalid(`${what} SPL extension is not an INTEGER`);
-  const bytes = new Uint8Array(node.valueBlock.valueHexView);
+  const bytes = node.valueBlock.valueHexView;
   let value = 0;
   for (const b of bytes) value = value * 256 + b;
   if (bytes.length === 0 || (bytes[0] as number) & 0x80 || value > 255) {

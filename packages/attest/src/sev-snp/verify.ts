@@ -2,13 +2,14 @@ import { p384 } from "@noble/curves/nist.js";
 import { equalBytes, isAllZero, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
-import { verifyEcdsa } from "../common/webcrypto.js";
+import { type SignatureCheck, startEcdsaVerify } from "../common/signatures.js";
 import { type Certificate, isRevoked, parseCertificates, parseCrl, verifyCrl } from "../common/x509.js";
 import { defaultSevSnpCache, type SevSnpCache } from "./cache.js";
 import {
   type CertificateInput,
   commonName,
   keyKindOf,
+  pinSevSnpRoots,
   productFromIssuer,
   productFromName,
   toCertificates,
@@ -149,6 +150,21 @@ function tcbResult(tcb: SevSnpTcb): SevSnpTcbResult {
   return tcb.fmc === undefined ? base : { ...base, fmc: tcb.fmc };
 }
 
+/** The report's ECDSA P-384/SHA-384 signature by `key`'s certificate; false for a non-P-384 key. */
+function startReportSignature(report: SevSnpReport, key: Certificate): SignatureCheck {
+  const publicKey = key.publicKey;
+  let raw: Uint8Array;
+  try {
+    if (publicKey.kind !== "ec" || publicKey.curve !== "P-384")
+      return { started: done, valid: done.then(() => false) };
+    raw = reportSignatureRaw(report);
+  } catch (error) {
+    return { started: done, valid: Promise.reject(error) };
+  }
+  return startEcdsaVerify("P-384", "SHA-384", publicKey.point, raw, report.signedSpan);
+}
+const done = Promise.resolve();
+
 /**
  * Verifies an AMD SEV-SNP attestation report: parses it, finds the product line, checks the
  * VCEK/VLEK chain to the pinned ARK (RSA-PSS, validity at `now`, optional CRL), the report's ECDSA
@@ -188,6 +204,7 @@ export async function verifySevSnpReport(
   list.pass("report_format", "Report parsed (size, version, reserved fields)", `version ${report.version}`);
 
   // Certificates: the leaf (an EC key that is not a CA) and any ASK/ASVK/ARK that came with it.
+  pinSevSnpRoots(options.roots);
   const supplied = [...toCertificates(options.vcek), ...toCertificates(options.chain)];
   let leaf = supplied.find((cert) => cert.publicKey.kind === "ec" && !cert.isCa);
   const others = supplied.filter((cert) => cert !== leaf);
@@ -294,8 +311,23 @@ export async function verifySevSnpReport(
     (k) => k.toUpperCase(),
   );
 
-  // The report signature is checked concurrently with the chain (both are native work on other
-  // threads); its verdict is recorded in check order below.
+  // Chain: leaf -> ASK (VCEK) or ASVK (VLEK) -> pinned ARK of the product line.
+  let ark: Certificate | undefined;
+  let chainIntermediates: readonly Certificate[] = [];
+  // The chain's RSA checks are handed to the platform first (on node:crypto they run on the thread
+  // pool), then the report signature is checked meanwhile; verdicts are recorded in check order.
+  const chainTask =
+    productOk && product
+      ? verifySevSnpKeyChain(vcek, {
+          product,
+          now,
+          supplied: others,
+          chainGiven: options.chain !== undefined,
+          roots: options.roots,
+          cache,
+        })
+      : undefined;
+  chainTask?.catch(() => undefined);
   const signatureTask = (async () => {
     if (report.signatureAlgo !== SEV_SNP_SIGNATURE_ALGO_ECDSA_P384_SHA384) {
       throw new EvidenceInvalidError(
@@ -303,11 +335,11 @@ export async function verifySevSnpReport(
         `signature algorithm ${report.signatureAlgo} is not ECDSA P-384/SHA-384 (1)`,
       );
     }
-    const raw = reportSignatureRaw(report);
     if (vcek.publicKey.kind !== "ec" || vcek.publicKey.curve !== "P-384") {
       throw new EvidenceInvalidError("snp_vcek_key_invalid", `the ${keyLabel} key is not an ECDSA P-384 key`);
     }
-    if (!(await verifyEcdsa("P-384", "SHA-384", vcek.publicKey.point, raw, report.signedSpan))) {
+    const valid = await startReportSignature(report, vcek).valid;
+    if (!valid) {
       throw new EvidenceInvalidError(
         "snp_report_signature_invalid",
         `the report signature does not verify with the ${keyLabel}`,
@@ -316,23 +348,12 @@ export async function verifySevSnpReport(
   })();
   signatureTask.catch(() => undefined);
 
-  // Chain: leaf -> ASK (VCEK) or ASVK (VLEK) -> pinned ARK of the product line.
-  let ark: Certificate | undefined;
-  let chainIntermediates: readonly Certificate[] = [];
-  if (productOk && product) {
-    const chainProduct = product;
+  if (chainTask) {
     await list.run(
       "certificate_chain",
       `${keyLabel} chain to the pinned ARK (RSA-PSS, validity at now)`,
       async () => {
-        const verified = await verifySevSnpKeyChain(vcek, {
-          product: chainProduct,
-          now,
-          supplied: others,
-          chainGiven: options.chain !== undefined,
-          roots: options.roots,
-          cache,
-        });
+        const verified = await chainTask;
         ark = verified.ark;
         chainIntermediates = verified.intermediates;
         return verified.cached

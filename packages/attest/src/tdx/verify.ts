@@ -1,5 +1,5 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { equalBytes, isAllZero, toHex } from "../common/bytes.js";
+import { bytesKey, equalBytes, isAllZero, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import {
   AttestArgumentError,
@@ -7,7 +7,12 @@ import {
   EvidenceParseError,
   type VerificationIssue,
 } from "../common/errors.js";
-import { clearKeyCaches, derSignatureToRaw, verifyEcdsa } from "../common/webcrypto.js";
+import {
+  clearKeyCaches,
+  derSignatureToRaw,
+  type SignatureCheck,
+  startEcdsaVerify,
+} from "../common/signatures.js";
 import {
   type Certificate,
   type Crl,
@@ -18,6 +23,7 @@ import {
   parseCertificate,
   parseCrl,
   pemBlocks,
+  pinnedCertificates,
   verifyCertificateChain,
   verifyCertificateSignature,
   verifyCrl,
@@ -110,23 +116,19 @@ let verifiedCollateralCount = 0;
 const VERIFIED_COLLATERAL_LIMIT = 64;
 let defaultRoots: Certificate[] | undefined;
 
-/** Empties every TDX verification cache, and the shared certificate / key caches. */
+/**
+ * Empties every TDX verification cache, and the shared certificate / key caches. The pinned Intel
+ * root stays parsed (it is a constant of the package, not evidence).
+ */
 export function clearTdxCaches(): void {
   chainVerdicts.clear();
   verifiedCollateral.clear();
   verifiedCollateralCount = 0;
   pckChains.clear();
   pemChains.clear();
-  defaultRoots = undefined;
   clearPckExtensionCache();
   clearX509Caches();
   clearKeyCaches();
-}
-
-function bytesKey(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 4096) s += String.fromCharCode(...bytes.subarray(i, i + 4096));
-  return s;
 }
 
 const rootIds = new WeakMap<Certificate, number>();
@@ -262,7 +264,7 @@ function resolveRoots(roots: VerifyTdxOptions["roots"]): Certificate[] {
 
 function parseRoots(roots: VerifyTdxOptions["roots"]): Certificate[] {
   if (!roots) {
-    defaultRoots ??= parseCertificates(INTEL_SGX_ROOT_CA_PEM);
+    defaultRoots ??= pinnedCertificates(INTEL_SGX_ROOT_CA_PEM);
     return defaultRoots;
   }
   if (roots.length === 0) throw new AttestArgumentError("tdx_roots_invalid", "options.roots is empty");
@@ -283,26 +285,47 @@ function parseRoots(roots: VerifyTdxOptions["roots"]): Certificate[] {
 class SignatureJobs {
   private readonly jobs = new Map<
     Uint8Array,
-    Array<{ key: Uint8Array; data: Uint8Array; promise: Promise<boolean> }>
+    Array<{ key: Uint8Array; data: Uint8Array; check: SignatureCheck }>
   >();
-  ecdsa(key: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+  /** Handed-over checks not yet awaited by `started()`. */
+  private pending: Promise<void>[] = [];
+  start(key: Uint8Array, signature: Uint8Array, data: Uint8Array): SignatureCheck {
     // A verdict is reused only for the same key, signature and signed bytes.
     const list = this.jobs.get(signature) ?? [];
     const job = list.find((j) => equalBytes(j.key, key) && (j.data === data || equalBytes(j.data, data)));
-    if (job) return job.promise;
-    const promise = verifyEcdsa("P-256", "SHA-256", key, signature, data);
-    list.push({ key, data, promise });
+    if (job) return job.check;
+    const check = startEcdsaVerify("P-256", "SHA-256", key, signature, data);
+    list.push({ key, data, check });
     this.jobs.set(signature, list);
-    return promise;
+    this.pending.push(check.started);
+    return check;
+  }
+  ecdsa(key: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+    return this.start(key, signature, data).valid;
+  }
+  /** Tracks a check started elsewhere (certificate and CRL signatures) for `started()`. */
+  track(check: SignatureCheck): Promise<boolean> {
+    this.pending.push(check.started);
+    return check.valid;
+  }
+  /**
+   * Resolves once every check started so far runs on WebCrypto's threads. The prefetch awaits it
+   * between parsing steps: without a yield the checks would only be handed over after all parsing.
+   */
+  async started(): Promise<void> {
+    const waiting = this.pending;
+    this.pending = [];
+    await Promise.all(waiting);
   }
 }
 
 const encoder = new TextEncoder();
 
 /**
- * Starts every signature check a verification will need, all at once, and waits for them: chain
- * links and CRL signatures land in the verdict cache, the others in `jobs`. Never throws: a
- * failure here is reported by the check that needs it.
+ * Starts every signature check a verification will need and waits for them: chain links and CRL
+ * signatures land in the verdict cache, the others in `jobs`. Each check is handed to WebCrypto as
+ * soon as its inputs are parsed, and parsing goes on while WebCrypto works. Never throws: a failure
+ * here is reported by the check that needs it.
  */
 async function prefetchSignatures(
   jobs: SignatureJobs,
@@ -312,38 +335,33 @@ async function prefetchSignatures(
 ): Promise<void> {
   const pending: Promise<unknown>[] = [];
   const seen = new Map<Certificate, Set<Certificate>>();
-  const link = (child: { der: Uint8Array }, issuer: Certificate, verify: () => Promise<boolean>) => {
+  // ECDSA-signed certificates and CRLs (all of Intel's) are started here directly; anything else
+  // goes through the shared x509 verifier.
+  const link = (
+    child: { der: Uint8Array; signatureAlgorithm: string; signature: Uint8Array; tbs: Uint8Array },
+    issuer: Certificate,
+    other: () => Promise<boolean>,
+  ) => {
     if (chainVerdicts.has(child.der, issuer.der)) return;
+    const key = issuer.publicKey;
+    const hash =
+      child.signatureAlgorithm === OID.ecdsaWithSha256
+        ? "SHA-256"
+        : child.signatureAlgorithm === OID.ecdsaWithSha384
+          ? "SHA-384"
+          : undefined;
+    const raw = key.kind === "ec" && hash ? derSignatureToRaw(key.curve, child.signature) : null;
+    const valid =
+      key.kind === "ec" && hash && raw
+        ? jobs.track(startEcdsaVerify(key.curve, hash, key.point, raw, child.tbs))
+        : other();
     pending.push(
-      verify().then(
+      valid.then(
         (ok) => ok && chainVerdicts.add(child.der, issuer.der),
         () => undefined,
       ),
     );
   };
-  // ECDSA-with-SHA-256/384 signed certificates and CRLs are checked here directly (DER signature
-  // decoded by the DER reader); anything else goes through the shared x509 verifier.
-  const signedBy = (
-    issuer: Certificate,
-    algorithm: string,
-    signature: Uint8Array,
-    data: Uint8Array,
-    other: () => Promise<boolean>,
-  ) => {
-    const key = issuer.publicKey;
-    const hash =
-      algorithm === OID.ecdsaWithSha256
-        ? "SHA-256"
-        : algorithm === OID.ecdsaWithSha384
-          ? "SHA-384"
-          : undefined;
-    if (key.kind !== "ec" || hash === undefined) return other;
-    return async () => {
-      const raw = derSignatureToRaw(key.curve, signature);
-      return raw !== null && verifyEcdsa(key.curve, hash, key.point, raw, data);
-    };
-  };
-  // Each chain's links start as soon as it is parsed, so WebCrypto works while parsing goes on.
   const addChain = (chain: readonly Certificate[]) => {
     for (const cert of chain) {
       const selfSigned = cert.subject === cert.issuer;
@@ -356,32 +374,17 @@ async function prefetchSignatures(
       seen.set(cert, done);
       if (done.has(issuer)) continue;
       done.add(issuer);
-      link(
-        cert,
-        issuer,
-        signedBy(issuer, cert.signatureAlgorithm, cert.signature, cert.tbs, () =>
-          verifyCertificateSignature(cert, issuer),
-        ),
-      );
+      link(cert, issuer, () => verifyCertificateSignature(cert, issuer));
     }
   };
   const addCrl = (crl: Crl, issuer: Certificate) =>
-    link(
-      crl,
-      issuer,
-      signedBy(issuer, crl.signatureAlgorithm, crl.signature, crl.tbs, () =>
-        verifySignedData(
-          issuer.publicKey,
-          crl.signatureAlgorithm,
-          crl.signatureParams,
-          crl.signature,
-          crl.tbs,
-        ),
-      ),
+    link(crl, issuer, () =>
+      verifySignedData(issuer.publicKey, crl.signatureAlgorithm, crl.signatureParams, crl.signature, crl.tbs),
     );
 
   const sd = quote.signatureData;
   pending.push(jobs.ecdsa(sd.attestationKey, sd.signature, quote.signedRegion));
+  await jobs.started();
   try {
     const pck = parsePckChain(sd.pckChain);
     const leafKey = pck[0]?.publicKey;
@@ -392,6 +395,7 @@ async function prefetchSignatures(
   } catch {
     // reported by the pck_chain check
   }
+  await jobs.started();
   if (collateralOf) {
     try {
       const collateral = collateralOf();
@@ -401,12 +405,14 @@ async function prefetchSignatures(
         if (key?.kind === "ec" && key.curve === "P-256")
           pending.push(jobs.ecdsa(key.point, body.signature, encoder.encode(body.body)));
         addChain(chain);
+        await jobs.started();
       }
       const pckCrlChain = parseCertificates(collateral.pckCrlIssuerChain);
       addChain(pckCrlChain);
       const rootCrl = parseCrl(collateral.rootCaCrl);
       const root = roots.find((r) => r.subject === rootCrl.issuer);
       if (root) addCrl(rootCrl, root);
+      await jobs.started();
       if (pckCrlChain[0]) addCrl(parseCrl(collateral.pckCrl), pckCrlChain[0]);
     } catch {
       // reported by the collateral checks
