@@ -42,9 +42,7 @@ export function fromBase64(text: string): Uint8Array {
 
 /** Standard base64 of bytes. */
 export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i] as number);
-  return btoa(binary);
+  return btoa(bytesKey(bytes));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { p256, p384 } from "@noble/curves/nist.js";
-import { bytesKey } from "./bytes.js";
+import { bytesKey, toBase64 } from "./bytes.js";
 import { AttestArgumentError } from "./errors.js";
 
 /**
@@ -124,7 +124,7 @@ export function clearKeyCaches(): void {
 }
 
 function base64Url(bytes: Uint8Array): string {
-  return btoa(bytesKey(bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** A JWK integer: big-endian without leading zero bytes (RFC 7518 §6.3.1). */

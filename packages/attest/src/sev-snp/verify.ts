@@ -2,7 +2,7 @@ import { p384 } from "@noble/curves/nist.js";
 import { equalBytes, isAllZero, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
-import { type SignatureCheck, startEcdsaVerify } from "../common/signatures.js";
+import { verifyEcdsa } from "../common/signatures.js";
 import { type Certificate, isRevoked, parseCertificates, parseCrl, verifyCrl } from "../common/x509.js";
 import { defaultSevSnpCache, type SevSnpCache } from "./cache.js";
 import {
@@ -149,21 +149,6 @@ function tcbResult(tcb: SevSnpTcb): SevSnpTcbResult {
   const base = { bootloader: tcb.bootloader, tee: tcb.tee, snp: tcb.snp, microcode: tcb.microcode };
   return tcb.fmc === undefined ? base : { ...base, fmc: tcb.fmc };
 }
-
-/** The report's ECDSA P-384/SHA-384 signature by `key`'s certificate; false for a non-P-384 key. */
-function startReportSignature(report: SevSnpReport, key: Certificate): SignatureCheck {
-  const publicKey = key.publicKey;
-  let raw: Uint8Array;
-  try {
-    if (publicKey.kind !== "ec" || publicKey.curve !== "P-384")
-      return { started: done, valid: done.then(() => false) };
-    raw = reportSignatureRaw(report);
-  } catch (error) {
-    return { started: done, valid: Promise.reject(error) };
-  }
-  return startEcdsaVerify("P-384", "SHA-384", publicKey.point, raw, report.signedSpan);
-}
-const done = Promise.resolve();
 
 /**
  * Verifies an AMD SEV-SNP attestation report: parses it, finds the product line, checks the
@@ -338,7 +323,8 @@ export async function verifySevSnpReport(
     if (vcek.publicKey.kind !== "ec" || vcek.publicKey.curve !== "P-384") {
       throw new EvidenceInvalidError("snp_vcek_key_invalid", `the ${keyLabel} key is not an ECDSA P-384 key`);
     }
-    const valid = await startReportSignature(report, vcek).valid;
+    const raw = reportSignatureRaw(report);
+    const valid = await verifyEcdsa("P-384", "SHA-384", vcek.publicKey.point, raw, report.signedSpan);
     if (!valid) {
       throw new EvidenceInvalidError(
         "snp_report_signature_invalid",
