@@ -32,12 +32,18 @@ function wrap(node: asn1js.AsnType): DerNode {
  */
 const DECODE_OPTIONS = { parseEmbedded: false, copyInput: false } as const;
 
+/** asn1js' decoding of exactly one element, or why the bytes are not one well-formed element. */
+function decodeExactlyOne(bytes: Uint8Array): { node: asn1js.AsnType } | { error: string } {
+  const decoded = asn1js.fromBER(bytes as BufferSource, DECODE_OPTIONS);
+  if (decoded.offset === -1 || decoded.offset !== bytes.length || decoded.result.error)
+    return { error: decoded.result.error };
+  return { node: decoded.result };
+}
+
 /** Decodes exactly one element; `undefined` when the bytes are not one well-formed element. */
 export function decodeDer(bytes: Uint8Array): asn1js.AsnType | undefined {
-  if (bytes.length === 0) return undefined;
-  const decoded = asn1js.fromBER(bytes as BufferSource, DECODE_OPTIONS);
-  if (decoded.offset === -1 || decoded.offset !== bytes.length || decoded.result.error) return undefined;
-  return decoded.result;
+  const decoded = decodeExactlyOne(bytes);
+  return "node" in decoded ? decoded.node : undefined;
 }
 
 /**
@@ -45,14 +51,10 @@ export function decodeDer(bytes: Uint8Array): asn1js.AsnType | undefined {
  * @throws EvidenceParseError with `code` when the bytes are not one well-formed element
  */
 export function derRead(bytes: Uint8Array, code: string): DerNode {
-  const decoded = asn1js.fromBER(bytes as BufferSource, DECODE_OPTIONS);
-  if (decoded.offset === -1 || decoded.offset !== bytes.length || decoded.result.error) {
-    throw new EvidenceParseError(
-      code,
-      `not valid DER${decoded.result.error ? `: ${decoded.result.error}` : ""}`,
-    );
-  }
-  return wrap(decoded.result);
+  const decoded = decodeExactlyOne(bytes);
+  if ("error" in decoded)
+    throw new EvidenceParseError(code, `not valid DER${decoded.error ? `: ${decoded.error}` : ""}`);
+  return wrap(decoded.node);
 }
 
 /** The elements of a constructed node. */

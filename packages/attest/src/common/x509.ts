@@ -283,6 +283,7 @@ const anchorsByPem = new Map<string, readonly Certificate[]>();
 export function pinnedCertificates(pem: string): Certificate[] {
   const known = anchorsByPem.get(pem);
   if (known) return [...known];
+  let allRegistered = true;
   const certs = pemBlocks(pem).map((der) => {
     const key = bytesKey(der);
     let anchor = anchors.get(key);
@@ -290,14 +291,16 @@ export function pinnedCertificates(pem: string): Certificate[] {
       anchor = parseCertificate(der);
       // Callers may pin their own roots (the simulator's are fresh every run): bounded, so a
       // long-lived process that keeps pinning new roots does not grow without end.
-      if (anchors.size >= ANCHOR_LIMIT) return anchor;
+      if (anchors.size >= ANCHOR_LIMIT) {
+        allRegistered = false;
+        return anchor;
+      }
       anchors.set(key, anchor);
       pinPublicKey(anchor.publicKey.kind === "ec" ? anchor.publicKey.point : anchor.publicKey.spki);
     }
     return anchor;
   });
-  if (anchorsByPem.size < ANCHOR_LIMIT && certs.every((cert) => anchors.get(bytesKey(cert.der)) === cert))
-    anchorsByPem.set(pem, certs);
+  if (allRegistered && anchorsByPem.size < ANCHOR_LIMIT) anchorsByPem.set(pem, certs);
   return [...certs];
 }
 
