@@ -130,7 +130,7 @@ export async function main(log: (line: string) => void = console.log): Promise<C
     `receipt model ${r.model} = attested model; usage ${r.usage.promptTokens} + ${r.usage.completionTokens} tokens`,
   );
 
-  const tampered = { body: signed.body.slice(), signature: signed.signature };
+  const tampered = { body: new Uint8Array(signed.body), signature: signed.signature };
   tampered.body[tampered.body.length - 1] = (tampered.body[tampered.body.length - 1] as number) ^ 1;
   const tamperedResult = verifyReceipt(tampered, verification.decodedBinding.signingPublicKey);
   if (tamperedResult.ok) throw new Error("a tampered receipt verified");

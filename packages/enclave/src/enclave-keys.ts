@@ -83,7 +83,7 @@ class EnclaveKeyStore implements EnclaveKeys {
     this.#maxPending = maxPending;
     const keyConfig = bindingKeyConfig({ hpkePublicKey: hpke.publicKey }) as KeyConfig;
     this.#public = Object.freeze({
-      hpkePublicKey: hpke.publicKey.slice(),
+      hpkePublicKey: new Uint8Array(hpke.publicKey),
       signingPublicKey: ed25519.getPublicKey(signingSecret),
       keyConfig,
     });

@@ -90,11 +90,20 @@ export function isAllZero(bytes: Uint8Array): boolean {
 }
 
 /**
+ * A copy of bytes as a plain Uint8Array. Not `bytes.slice()`: on a Node `Buffer` (what `fs` and
+ * most Node APIs hand out) `slice()` returns a view of the same memory, so a "copy" kept in a cache
+ * would change when the caller reuses its buffer.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+/**
  * `nonce XOR I2OSP(counter, nonce.length)`. The counter is a safe integer, so only the low seven bytes
  * can change; the split into high and low words avoids 32-bit truncation in `^`.
  */
 export function xorCounter(nonce: Uint8Array, counter: number): Uint8Array {
-  const out = nonce.slice();
+  const out = copyBytes(nonce);
   let low = counter % 0x1_0000_0000;
   let high = Math.floor(counter / 0x1_0000_0000);
   const n = out.length;

@@ -1,6 +1,6 @@
 import type { AeadKey } from "./aead.js";
 import { ByteQueue } from "./byte-queue.js";
-import { assertObject, concat, EMPTY, utf8, xorCounter } from "./bytes.js";
+import { assertObject, concat, copyBytes, EMPTY, utf8, xorCounter } from "./bytes.js";
 import type { CipherSuite } from "./cipher-suite.js";
 import type { Context, RecipientContext, SenderContext } from "./context.js";
 import { MAX_SEQUENCE, setSequenceNumberForTesting } from "./context.js";
@@ -311,7 +311,7 @@ export class ChunkedResponseSealer extends TransformStream<Uint8Array, Uint8Arra
     super({
       start: async (controller) => {
         await cipher;
-        controller.enqueue(responseNonce.slice());
+        controller.enqueue(copyBytes(responseNonce));
       },
       transform: async (chunk, controller) => {
         const c = await cipher;

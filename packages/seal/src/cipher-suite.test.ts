@@ -269,6 +269,48 @@ describe("key handling", () => {
       utf8("to b"),
     );
   });
+
+  // Regression: the caches kept `key.slice()` as their copy, and on a Node Buffer that is a view of
+  // the same memory, so a reused Buffer still matched its stale cache entry: the second message was
+  // sealed with the first recipient's imported key and opened for nobody.
+  it("a Node Buffer reused for another key is not served from the import caches", async () => {
+    const a = await p256.generateKeyPair();
+    const b = await p256.generateKeyPair();
+    const publicKey = Buffer.from(a.publicKey);
+    await p256.seal({ recipientPublicKey: publicKey }, utf8("to a"));
+    publicKey.set(b.publicKey);
+    const sealed = await p256.seal({ recipientPublicKey: publicKey }, utf8("to b"));
+    expect(await p256.open({ recipientKeyPair: b, enc: sealed.enc }, sealed.ciphertext)).toEqual(
+      utf8("to b"),
+    );
+
+    const privateKey = Buffer.from(a.privateKey);
+    const toA = await p256.seal({ recipientPublicKey: a.publicKey }, utf8("a"));
+    expect(
+      await p256.open(
+        { recipientKeyPair: { privateKey, publicKey: a.publicKey }, enc: toA.enc },
+        toA.ciphertext,
+      ),
+    ).toEqual(utf8("a"));
+    privateKey.set(b.privateKey);
+    const toB = await p256.seal({ recipientPublicKey: b.publicKey }, utf8("b"));
+    expect(
+      await p256.open(
+        { recipientKeyPair: { privateKey, publicKey: b.publicKey }, enc: toB.enc },
+        toB.ciphertext,
+      ),
+    ).toEqual(utf8("b"));
+  });
+
+  it("serialised and deserialised keys are copies, also of a Node Buffer", async () => {
+    const { publicKey } = await x25519.generateKeyPair();
+    const buffer = Buffer.from(publicKey);
+    const serialised = await x25519.serializePublicKey(buffer);
+    const deserialised = await x25519.deserializePublicKey(buffer);
+    buffer.fill(0);
+    expect(serialised).toEqual(publicKey);
+    expect(deserialised).toEqual(publicKey);
+  });
 });
 
 describe("auth mode with a bad ephemeral key", () => {

@@ -1,5 +1,15 @@
 import { type Aead, aeadFor } from "./aead.js";
-import { assertBytes, assertObject, concat, EMPTY, equalBytes, i2osp, optionalBytes, utf8 } from "./bytes.js";
+import {
+  assertBytes,
+  assertObject,
+  concat,
+  copyBytes,
+  EMPTY,
+  equalBytes,
+  i2osp,
+  optionalBytes,
+  utf8,
+} from "./bytes.js";
 import { type ContextKeys, RecipientContext, SenderContext } from "./context.js";
 import { HpkeError } from "./errors.js";
 import { type AeadId, HpkeMode, type KdfId, type KemId } from "./identifiers.js";
@@ -158,7 +168,7 @@ export class CipherSuite {
   async serializePublicKey(publicKey: Uint8Array): Promise<Uint8Array> {
     assertBytes(publicKey, "publicKey", this.kem.publicKeyLength);
     await this.kem.validatePublicKey(publicKey, "publicKey");
-    return publicKey.slice();
+    return copyBytes(publicKey);
   }
 
   /**
@@ -181,7 +191,7 @@ export class CipherSuite {
       );
     }
     await this.kem.validatePublicKey(bytes, "bytes");
-    return bytes.slice();
+    return copyBytes(bytes);
   }
 
   /**
@@ -310,7 +320,7 @@ export class CipherSuite {
     const last = this.#lastInfo;
     if (last && equalBytes(last.copy, info)) return last.hash;
     const hash = this.kdf.labeledExtract(this.suiteId, EMPTY, LABEL_INFO_HASH, info);
-    this.#lastInfo = { copy: info.slice(), hash };
+    this.#lastInfo = { copy: copyBytes(info), hash };
     return hash;
   }
 

@@ -4,6 +4,7 @@ import {
   assertBytes,
   bufferSource,
   concat,
+  copyBytes,
   EMPTY,
   equalBytes,
   i2osp,
@@ -282,7 +283,7 @@ class DhKem implements Kem {
       if (publicKey !== undefined && !equalBytes(derived, publicKey)) {
         throw keyError("hpke_invalid_key", name, "publicKey does not match privateKey");
       }
-      entry = { copy: privateKey.slice(), publicKey: derived, key: undefined };
+      entry = { copy: copyBytes(privateKey), publicKey: derived, key: undefined };
     } else {
       const pub = publicKey ?? this.#curve.noblePublicKey(privateKey);
       let key: CryptoKey;
@@ -302,7 +303,7 @@ class DhKem implements Kem {
       if (!equalBytes(check, this.#curve.publicCheckBytes(pub))) {
         throw keyError("hpke_invalid_key", name, "publicKey does not match privateKey");
       }
-      entry = { copy: privateKey.slice(), publicKey: pub.slice(), key };
+      entry = { copy: copyBytes(privateKey), publicKey: copyBytes(pub), key };
     }
     this.#privateCache.set(privateKey, entry);
     return entry;
@@ -321,7 +322,7 @@ class DhKem implements Kem {
     } catch (cause) {
       throw keyError(code, name, "not a valid public key", cause);
     }
-    this.#publicCache.set(publicKey, { copy: publicKey.slice(), key });
+    this.#publicCache.set(publicKey, { copy: copyBytes(publicKey), key });
     return key;
   }
 

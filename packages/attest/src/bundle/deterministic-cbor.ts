@@ -1,5 +1,5 @@
 import { Encoder } from "cbor-x";
-import { equalBytes } from "../common/bytes.js";
+import { copyBytes, equalBytes } from "../common/bytes.js";
 import { EvidenceParseError } from "../common/errors.js";
 
 /**
@@ -49,7 +49,7 @@ export function encodeCbor(value: CborValue): Uint8Array {
 export function decodeCbor(bytes: Uint8Array, code: string, what: string): unknown {
   try {
     // cbor-x caches a DataView on the buffer it reads; decode a copy so the caller's bytes stay untouched.
-    return normalise(encoder.decode(bytes.slice()));
+    return normalise(encoder.decode(copyBytes(bytes)));
   } catch (cause) {
     throw new EvidenceParseError(code, `${what} is not valid CBOR: ${(cause as Error).message}`, { cause });
   }

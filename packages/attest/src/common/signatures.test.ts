@@ -15,7 +15,13 @@ import {
   useSignatureBackend,
   verifyEcdsa,
 } from "./signatures.js";
-import { clearX509Caches, parseCertificate, parseCertificates, verifyCertificateSignature } from "./x509.js";
+import {
+  clearAnchorVerdicts,
+  clearX509Caches,
+  parseCertificate,
+  parseCertificates,
+  verifyCertificateSignature,
+} from "./x509.js";
 
 /**
  * Node runs signature checks on node:crypto and browsers on WebCrypto. Both backends must give the
@@ -29,6 +35,7 @@ function fresh(backend: SignatureBackend): void {
   useSignatureBackend(backend);
   clearKeyCaches();
   clearX509Caches();
+  clearAnchorVerdicts();
   clearTdxCaches();
   clearSevSnpInputCache();
   clearDeviceChainCaches();

@@ -6,8 +6,10 @@ import {
   parseCertificate,
   parseCertificates,
   parseCrl,
+  pinnedCertificates,
   SignatureVerdictCache,
   verifyCertificateChain,
+  verifyCertificateSignature,
   verifyCrl,
 } from "./x509.js";
 
@@ -86,6 +88,38 @@ describe("X.509 chains on real Intel and AMD certificates", () => {
     const cache = new SignatureVerdictCache();
     await verifyCertificateChain(platformCa!, [], { roots: intelRoot(), now: inWindow, label: "PCK", cache });
     expect(cache.has(platformCa!.der, intelRoot()[0]!.der)).toBe(true);
+  });
+});
+
+describe("signatures between trust anchors", () => {
+  const askPem = readVectorText("roots/amd/ask_milan.pem");
+  const arkPem = readVectorText("roots/amd/ark_milan.pem");
+
+  it("are checked once per process: the same verdict object comes back for the pinned ARK on the ASK", async () => {
+    const [ark] = pinnedCertificates(arkPem);
+    const [ask] = pinnedCertificates(askPem);
+    const first = verifyCertificateSignature(ask!, ark!);
+    expect(verifyCertificateSignature(ask!, ark!)).toBe(first);
+    expect(await first).toBe(true);
+    // Evidence that repeats the anchor's bytes is the anchor, so it shares the verdict.
+    expect(parseCertificates(askPem)[0]).toBe(ask);
+  });
+
+  it("a corrupted pinned constant fails, and keeps failing", async () => {
+    const [ark] = pinnedCertificates(arkPem);
+    const der = parseCertificates(askPem)[0]!.der;
+    const corrupted = new Uint8Array(der);
+    corrupted[corrupted.length - 10]! ^= 0x01; // inside the signature
+    const pem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(corrupted).toString("base64")}\n-----END CERTIFICATE-----\n`;
+    const [badAsk] = pinnedCertificates(pem);
+    expect(await verifyCertificateSignature(badAsk!, ark!)).toBe(false);
+    expect(await verifyCertificateSignature(badAsk!, ark!)).toBe(false);
+  });
+
+  it("a certificate that is not an anchor is checked every time", () => {
+    const [ark] = pinnedCertificates(arkPem);
+    const vcek = parseCertificate(readVector("sev-snp/virtee-sev/vcek_milan.der"));
+    expect(verifyCertificateSignature(vcek, ark!)).not.toBe(verifyCertificateSignature(vcek, ark!));
   });
 });
 

@@ -1,7 +1,7 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { decodeDer } from "./asn1.js";
-import { bytesKey, fromBase64, fromHex, toHex } from "./bytes.js";
+import { bytesKey, copyBytes, fromBase64, fromHex, toHex } from "./bytes.js";
 import { EvidenceInvalidError, EvidenceParseError } from "./errors.js";
 import {
   derSignatureToRaw,
@@ -272,6 +272,8 @@ const CERTIFICATE_CACHE_LIMIT = 1024;
  * a chain that repeats the root costs a byte comparison, not a parse.
  */
 const anchors = new Map<string, Certificate>();
+/** The registered anchors themselves (a certificate object is an anchor only if it came from here). */
+const anchorSet = new WeakSet<Certificate>();
 const ANCHOR_LIMIT = 128;
 /** The pinned PEM constants already registered (the same string object hashes once). */
 const anchorsByPem = new Map<string, readonly Certificate[]>();
@@ -296,6 +298,7 @@ export function pinnedCertificates(pem: string): Certificate[] {
         return anchor;
       }
       anchors.set(key, anchor);
+      anchorSet.add(anchor);
       pinPublicKey(anchor.publicKey.kind === "ec" ? anchor.publicKey.point : anchor.publicKey.spki);
     }
     return anchor;
@@ -315,7 +318,7 @@ export function parseCertificate(input: Uint8Array): Certificate {
   if (cached) return cached;
   let parsed: Certificate;
   try {
-    parsed = certificateFromDer(input.slice());
+    parsed = certificateFromDer(copyBytes(input));
   } catch (cause) {
     throw new EvidenceParseError("certificate_malformed", "certificate is not valid DER X.509", { cause });
   }
@@ -454,15 +457,48 @@ export async function verifySignedData(
   return false;
 }
 
-/** Whether `issuer`'s key signed `cert`. */
+/**
+ * Verdicts on signatures between trust anchors (a pinned root on itself, a pinned ARK on the pinned
+ * ASK): facts about constants of the build, so each is checked once per process and then remembered,
+ * as a root store checks its roots when it loads them. A corrupted constant still fails, every time.
+ */
+let anchorSignatures = new WeakMap<Certificate, Map<Certificate, Promise<boolean>>>();
+
+/** Forgets the remembered anchor-to-anchor verdicts (tests that compare signature backends use it). */
+export function clearAnchorVerdicts(): void {
+  anchorSignatures = new WeakMap();
+}
+
+/**
+ * Whether `issuer`'s key signed `cert`. When both are trust anchors ({@link pinnedCertificates}) the
+ * verdict is computed once per process.
+ */
 export function verifyCertificateSignature(cert: Certificate, issuer: Certificate): Promise<boolean> {
-  return verifySignedData(
-    issuer.publicKey,
-    cert.signatureAlgorithm,
-    cert.signatureParams,
-    cert.signature,
-    cert.tbs,
-  );
+  if (!anchorSet.has(cert) || !anchorSet.has(issuer))
+    return verifySignedData(
+      issuer.publicKey,
+      cert.signatureAlgorithm,
+      cert.signatureParams,
+      cert.signature,
+      cert.tbs,
+    );
+  let byIssuer = anchorSignatures.get(cert);
+  if (!byIssuer) {
+    byIssuer = new Map();
+    anchorSignatures.set(cert, byIssuer);
+  }
+  let verdict = byIssuer.get(issuer);
+  if (!verdict) {
+    verdict = verifySignedData(
+      issuer.publicKey,
+      cert.signatureAlgorithm,
+      cert.signatureParams,
+      cert.signature,
+      cert.tbs,
+    );
+    byIssuer.set(issuer, verdict);
+  }
+  return verdict;
 }
 
 export function equalDer(a: Certificate, b: Certificate): boolean {
@@ -703,7 +739,7 @@ export function parseCrl(input: Uint8Array): Crl {
   if (cached) return cached;
   let parsed: Crl;
   try {
-    parsed = crlFromDer(der.slice());
+    parsed = crlFromDer(copyBytes(der));
   } catch (cause) {
     throw new EvidenceParseError("crl_malformed", "CRL is not valid DER", { cause });
   }

@@ -44,7 +44,8 @@ export function pinSevSnpRoots(roots?: Partial<Readonly<Record<SevSnpProduct, Se
 
 /** Forgets memoised certificate inputs (benchmarks use it to measure a cold verifier). */
 export function clearSevSnpInputCache(): void {
-  inputCache.clear();
+  textInputs.clear();
+  byteInputs.clear();
 }
 
 /** The CN of an X.509 name string as `Certificate` renders it. */
@@ -76,19 +77,22 @@ export function keyKindOf(cert: Certificate): "vcek" | "vlek" | undefined {
 }
 
 const INPUT_CACHE_LIMIT = 128;
-const inputCache = new Map<string, readonly Certificate[]>();
+const textInputs = new Map<string, readonly Certificate[]>();
+const byteInputs = new Map<string, readonly Certificate[]>();
 
 /**
- * Certificates of one input, memoised by its exact content (PEM text or bytes). The bytes are
- * copied before parsing so a memoised certificate never aliases a buffer the caller may reuse.
+ * Certificates of one input, memoised by its exact content (PEM text or bytes). Nothing memoised
+ * aliases the caller's bytes: `parseCertificate` parses a copy of each DER certificate, and PEM
+ * text is decoded into new bytes.
  */
 function certificatesOf(input: CertificateInput): readonly Certificate[] {
-  const key = typeof input === "string" ? `t${input}` : `b${bytesKey(input)}`;
-  let certs = inputCache.get(key);
+  const memo = typeof input === "string" ? textInputs : byteInputs;
+  const key = typeof input === "string" ? input : bytesKey(input);
+  let certs = memo.get(key);
   if (!certs) {
-    certs = parseCertificates(typeof input === "string" ? input : input.slice());
-    if (inputCache.size >= INPUT_CACHE_LIMIT) inputCache.delete(inputCache.keys().next().value as string);
-    inputCache.set(key, certs);
+    certs = parseCertificates(input);
+    if (memo.size >= INPUT_CACHE_LIMIT) memo.delete(memo.keys().next().value as string);
+    memo.set(key, certs);
   }
   return certs;
 }
@@ -217,7 +221,7 @@ export async function verifySevSnpKeyChain(
   const [leafOk, issuerOk, arkOk] = await Promise.all([
     link(leaf, issuer),
     link(issuer, ark),
-    pinnedRootSelfSigned(ark),
+    verifyCertificateSignature(ark, ark),
   ]);
   if (!leafOk) {
     throw new EvidenceInvalidError(
@@ -257,18 +261,4 @@ export async function verifySevSnpKeyChain(
   const notAfter = new Date(Math.min(...path.map((c) => c.notAfter.getTime())));
   options.cache?.rememberChain(key, notBefore, notAfter);
   return { path, intermediates: [issuer], ark, cached: false };
-}
-
-/**
- * Pinned roots are trusted by their exact bytes, so their self-signature adds no trust; it is still
- * checked once per parsed root (a corrupted constant must not pass), then remembered for the process.
- */
-const selfSignedRoots = new WeakMap<Certificate, Promise<boolean>>();
-function pinnedRootSelfSigned(ark: Certificate): Promise<boolean> {
-  let verdict = selfSignedRoots.get(ark);
-  if (!verdict) {
-    verdict = verifyCertificateSignature(ark, ark);
-    selfSignedRoots.set(ark, verdict);
-  }
-  return verdict;
 }

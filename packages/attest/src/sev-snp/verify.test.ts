@@ -178,6 +178,28 @@ describe("verifySevSnpReport on real reports", () => {
   });
 });
 
+describe("verifySevSnpReport with caller-owned Node buffers", () => {
+  // Regression: memoised certificates were parsed from `input.slice()`, which on a Node Buffer is a
+  // view of the caller's memory. Reusing the buffer for other bytes then changed the memoised VCEK
+  // (its key, TBS and the identity a verified chain is cached under) behind the memo's back.
+  it("reusing a Buffer after verification changes neither the memoised VCEK nor later verdicts", async () => {
+    const report = readVector("sev-snp/virtee-sev/report_milan.bin");
+    const vcekDer = readVector("sev-snp/virtee-sev/vcek_milan.der");
+    const chain = readVector("sev-snp/virtee-sev/cert_chain_milan");
+    const cache = new SevSnpCache();
+    const buffer = Buffer.from(vcekDer);
+    const first = await verifySevSnpReport(report, { vcek: buffer, chain, now: MILAN_TIME, cache });
+    expect(first.ok).toBe(true);
+    // The caller reuses its buffer: every byte of the VCEK's TBS changes.
+    buffer.fill(0x5a, 4, buffer.length - 120);
+    const memoised = parseCertificate(vcekDer);
+    expect(Buffer.compare(memoised.der, vcekDer)).toBe(0);
+    const again = await verifySevSnpReport(report, { vcek: vcekDer, chain, now: MILAN_TIME, cache });
+    expect(codes(again)).toEqual([]);
+    expect(again.ok).toBe(true);
+  });
+});
+
 describe("verifySevSnpKeyChain", () => {
   it("Turin VCEK chains to ASK-Turin → ARK-Turin (turin_ca_stack), with product name Turin and FMC extension", async () => {
     const vcek = parseCertificate(readVector("sev-snp/virtee-sev/vcek_turin.der"));

@@ -96,17 +96,9 @@ function componentToBigEndian(le: Uint8Array): Uint8Array | undefined {
   return out;
 }
 
-function bytesToBigInt(bytes: Uint8Array): bigint {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  return value;
-}
-
-const P384_ORDER = p384.Point.CURVE().n;
-
 /**
  * The raw r || s (big-endian, 96 bytes) of a report's signature, checking that each component is
- * a 48-byte value in [1, n-1].
+ * a 48-byte value in [1, n-1] (noble's P-384 signature constructor does the range check).
  * @throws EvidenceInvalidError `snp_report_signature_out_of_range`
  */
 export function reportSignatureRaw(report: SevSnpReport): Uint8Array {
@@ -118,21 +110,17 @@ export function reportSignatureRaw(report: SevSnpReport): Uint8Array {
       "report signature r or s has non-zero bytes above the 48-byte P-384 size",
     );
   }
-  for (const [name, value] of [
-    ["r", r],
-    ["s", s],
-  ] as const) {
-    const n = bytesToBigInt(value);
-    if (n === 0n || n >= P384_ORDER) {
-      throw new EvidenceInvalidError(
-        "snp_report_signature_out_of_range",
-        `report signature ${name} is not in [1, n-1] of P-384`,
-      );
-    }
-  }
   const raw = new Uint8Array(96);
   raw.set(r, 0);
   raw.set(s, 48);
+  try {
+    p384.Signature.fromBytes(raw, "compact");
+  } catch {
+    throw new EvidenceInvalidError(
+      "snp_report_signature_out_of_range",
+      "report signature r or s is not in [1, n-1] of P-384",
+    );
+  }
   return raw;
 }
 

@@ -1,5 +1,5 @@
 import { type DerNode, derChildren, derOid, derRead } from "../common/asn1.js";
-import { toHex } from "../common/bytes.js";
+import { copyBytes, toHex } from "../common/bytes.js";
 import { EvidenceParseError } from "../common/errors.js";
 import { type Certificate, findExtension } from "../common/x509.js";
 
@@ -54,7 +54,7 @@ function octets(map: Map<string, DerNode>, oid: string, size: number, name: stri
   const node = map.get(oid);
   if (node?.tag !== 0x04) bad(`${name} (${oid}) is missing or not an OCTET STRING`);
   if (node.content.length !== size) bad(`${name} must be ${size} bytes, got ${node.content.length}`);
-  return node.content.slice();
+  return copyBytes(node.content);
 }
 
 function integer(map: Map<string, DerNode>, oid: string, name: string): number {

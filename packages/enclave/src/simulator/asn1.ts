@@ -6,7 +6,7 @@ export const der = {
   oid: (value: string) => new asn1js.ObjectIdentifier({ value }),
   int: (value: number) => new asn1js.Integer({ value }),
   enumerated: (value: number) => new asn1js.Enumerated({ value }),
-  octets: (bytes: Uint8Array) => new asn1js.OctetString({ valueHex: bytes.slice().buffer as ArrayBuffer }),
+  octets: (bytes: Uint8Array) => new asn1js.OctetString({ valueHex: new Uint8Array(bytes).buffer }),
   ia5: (value: string) => new asn1js.IA5String({ value }),
   encode: (node: asn1js.AsnType) => new Uint8Array(node.toBER(false)),
 };

@@ -98,7 +98,7 @@ export async function issueCertificate(request: CertificateRequest): Promise<Uin
   const cert = new pkijs.Certificate();
   cert.version = 2;
   cert.serialNumber = new asn1js.Integer({
-    valueHex: (request.serial ?? randomSerial()).slice().buffer as ArrayBuffer,
+    valueHex: new Uint8Array(request.serial ?? randomSerial()).buffer,
   });
   cert.subject = toName(request.subject);
   cert.issuer = toName(request.issuer?.name ?? request.subject);
@@ -123,7 +123,7 @@ export async function issueCertificate(request: CertificateRequest): Promise<Uin
         new pkijs.Extension({
           extnID: oid,
           critical: critical ?? false,
-          extnValue: value.slice().buffer as ArrayBuffer,
+          extnValue: new Uint8Array(value).buffer,
         }),
     ),
   ];
@@ -151,7 +151,7 @@ export async function issueCrl(
     crl.revokedCertificates = revoked.map(
       (serial) =>
         new pkijs.RevokedCertificate({
-          userCertificate: new asn1js.Integer({ valueHex: serial.slice().buffer as ArrayBuffer }),
+          userCertificate: new asn1js.Integer({ valueHex: new Uint8Array(serial).buffer }),
           revocationDate: new pkijs.Time({ type: 0, value: thisUpdate }),
         }),
     );

@@ -32,7 +32,7 @@ function name(cn: string): pkijs.RelativeDistinguishedNames {
 
 function extension(oid: string, value: ArrayBuffer | Uint8Array): pkijs.Extension {
   const bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
-  return new pkijs.Extension({ extnID: oid, critical: false, extnValue: bytes.slice().buffer });
+  return new pkijs.Extension({ extnID: oid, critical: false, extnValue: new Uint8Array(bytes).buffer });
 }
 
 interface CertificateSpec {

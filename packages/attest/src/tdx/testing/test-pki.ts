@@ -184,7 +184,7 @@ export async function reRootEvidence(
       new pkijs.Extension({
         extnID: SGX_EXTENSIONS_OID,
         critical: false,
-        extnValue: sgx.value.slice().buffer,
+        extnValue: new Uint8Array(sgx.value).buffer,
       }),
     ],
   });
