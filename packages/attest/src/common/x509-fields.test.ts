@@ -102,7 +102,7 @@ describe("X.509 fields read from asn1js agree with pkijs' object model", () => {
     const tagged = (n: number, inner: asn1js.BaseBlock) =>
       new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: n }, value: [inner] });
     const params = (...fields: asn1js.BaseBlock[]) =>
-      asn1js.fromBER(new asn1js.Sequence({ value: fields }).toBER()).result;
+      new Uint8Array(new asn1js.Sequence({ value: fields }).toBER());
     const sha384 = tagged(0, algorithm(OID.sha384));
     expect(
       rsaPssParams(params(sha384, tagged(1, mgf1(OID.sha384)), tagged(2, new asn1js.Integer({ value: 48 })))),
@@ -115,7 +115,10 @@ describe("X.509 fields read from asn1js agree with pkijs' object model", () => {
     ).toBeNull();
     // Fields out of order.
     expect(rsaPssParams(params(tagged(1, mgf1(OID.sha384)), sha384))).toBeNull();
-    expect(rsaPssParams(new asn1js.Null())).toBeNull();
+    expect(rsaPssParams(new Uint8Array(new asn1js.Null().toBER()))).toBeNull();
+    // Absent parameters (all defaults: SHA-1) and bytes that are not one DER element.
+    expect(rsaPssParams(undefined)).toBeNull();
+    expect(rsaPssParams(new Uint8Array([0x30, 0x05, 0xa0]))).toBeNull();
   });
   it("mutated real certificates and CRLs only ever raise AttestError", () => {
     const samples = [...pemBlocks(readVectorText(pems[0] as string)), readVector(crlFiles[0] as string)];

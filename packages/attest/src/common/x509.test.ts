@@ -1,4 +1,5 @@
 import { readVector, readVectorText } from "@peercycles/internal-vectors";
+import * as asn1js from "asn1js";
 import { describe, expect, it } from "vitest";
 import { AttestError } from "./errors.js";
 import {
@@ -91,6 +92,33 @@ describe("X.509 chains on real Intel and AMD certificates", () => {
   });
 });
 
+describe("memoised certificates and CRLs", () => {
+  // A memoised VCEK kept the RSA-PSS parameters as an asn1js subtree (about 20 KB of nodes); the
+  // garbage collector then copied it out of the young generation on every collection, which made
+  // cold SEV-SNP verification about a fifth slower. They hold bytes, strings and dates only.
+  const asn1Nodes = (value: unknown, seen = new Set<unknown>()): number => {
+    if (typeof value !== "object" || value === null || seen.has(value) || ArrayBuffer.isView(value)) return 0;
+    seen.add(value);
+    if (value instanceof asn1js.BaseBlock) return 1;
+    let count = 0;
+    for (const key of Object.keys(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (descriptor && "value" in descriptor) count += asn1Nodes(descriptor.value, seen);
+    }
+    if (value instanceof Set || value instanceof Map)
+      for (const item of value) count += asn1Nodes(item, seen);
+    return count;
+  };
+
+  it("hold no asn1js nodes (the VCEK's RSA-PSS parameters are kept as DER)", () => {
+    const vcek = parseCertificate(readVector("sev-snp/virtee-sev/vcek_milan.der"));
+    expect(vcek.signatureParams).toBeInstanceOf(Uint8Array);
+    expect(asn1Nodes(vcek)).toBe(0);
+    const crl = parseCrl(readVector("tdx/google-go-tdx-guest/rootcrl.der"));
+    expect(asn1Nodes(crl)).toBe(0);
+  });
+});
+
 describe("signatures between trust anchors", () => {
   const askPem = readVectorText("roots/amd/ask_milan.pem");
   const arkPem = readVectorText("roots/amd/ark_milan.pem");
@@ -103,6 +131,29 @@ describe("signatures between trust anchors", () => {
     expect(await first).toBe(true);
     // Evidence that repeats the anchor's bytes is the anchor, so it shares the verdict.
     expect(parseCertificates(askPem)[0]).toBe(ask);
+  });
+
+  it("a chain that repeats an anchor is that anchor, in the same PEM text or wrapped differently", () => {
+    const [ask] = pinnedCertificates(askPem);
+    const der = ask!.der;
+    const rewrapped = `-----BEGIN CERTIFICATE-----\r\n${Buffer.from(der)
+      .toString("base64")
+      .replace(/(.{76})/g, "$1\r\n")}\r\n-----END CERTIFICATE-----\r\n`;
+    expect(parseCertificates(askPem)[0]).toBe(ask);
+    expect(parseCertificates(rewrapped)[0]).toBe(ask);
+    // One base64 character changed: other bytes, so not the anchor (and here not a certificate at all).
+    const body = askPem.split("\n")[5] as string;
+    const altered = askPem.replace(
+      body,
+      `${body.slice(0, 10)}${body[10] === "A" ? "B" : "A"}${body.slice(11)}`,
+    );
+    let other: unknown;
+    try {
+      other = parseCertificates(altered)[0];
+    } catch (error) {
+      other = error;
+    }
+    expect(other).not.toBe(ask);
   });
 
   it("a corrupted pinned constant fails, and keeps failing", async () => {

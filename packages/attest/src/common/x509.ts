@@ -78,8 +78,12 @@ export interface Certificate {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly signatureAlgorithm: string;
-  /** pkijs AlgorithmIdentifier params (RSA-PSS carries hash and salt here). */
-  readonly signatureParams: unknown;
+  /**
+   * DER of the signature AlgorithmIdentifier's parameters (RSA-PSS carries hash, MGF and salt
+   * there); undefined when they are absent or NULL. Bytes, not a decoded tree: a memoised
+   * certificate should not keep asn1js nodes alive.
+   */
+  readonly signatureParams: Uint8Array | undefined;
   readonly signature: Uint8Array;
   readonly publicKey: PublicKeyInfo;
   readonly extensions: readonly CertificateExtension[];
@@ -249,7 +253,7 @@ function certificateFromDer(der: Uint8Array): Certificate {
     notBefore: timeOf(notBefore, "notBefore"),
     notAfter: timeOf(notAfter, "notAfter"),
     signatureAlgorithm: algorithm.id,
-    signatureParams: algorithm.params,
+    signatureParams: algorithm.params && encoding(algorithm.params),
     signature: bitStringOf(signatureNode, "signatureValue"),
     publicKey: publicKeyOf(spki, encoding(spki)),
     extensions,
@@ -277,6 +281,11 @@ const anchorSet = new WeakSet<Certificate>();
 const ANCHOR_LIMIT = 128;
 /** The pinned PEM constants already registered (the same string object hashes once). */
 const anchorsByPem = new Map<string, readonly Certificate[]>();
+/**
+ * Anchors by the exact base64 text of their PEM block: a chain served as the same PEM text (AMD KDS
+ * serves ASK + ARK with every VCEK) is matched without decoding it. Equal text is equal DER.
+ */
+const anchorsByPemBody = new Map<string, Certificate>();
 
 /**
  * Parses pinned PEM constants (once per process) and registers them as trust anchors.
@@ -286,11 +295,12 @@ export function pinnedCertificates(pem: string): Certificate[] {
   const known = anchorsByPem.get(pem);
   if (known) return [...known];
   let allRegistered = true;
-  const certs = pemBlocks(pem).map((der) => {
+  const certs = certificateBlocks(pem).map((body) => {
+    const der = fromBase64(body);
     const key = bytesKey(der);
     let anchor = anchors.get(key);
     if (!anchor) {
-      anchor = parseCertificate(der);
+      anchor = parseOwnedCertificate(der, key);
       // Callers may pin their own roots (the simulator's are fresh every run): bounded, so a
       // long-lived process that keeps pinning new roots does not grow without end.
       if (anchors.size >= ANCHOR_LIMIT) {
@@ -301,6 +311,7 @@ export function pinnedCertificates(pem: string): Certificate[] {
       anchorSet.add(anchor);
       pinPublicKey(anchor.publicKey.kind === "ec" ? anchor.publicKey.point : anchor.publicKey.spki);
     }
+    if (anchorsByPemBody.size < ANCHOR_LIMIT) anchorsByPemBody.set(body, anchor);
     return anchor;
   });
   if (allRegistered && anchorsByPem.size < ANCHOR_LIMIT) anchorsByPem.set(pem, certs);
@@ -314,11 +325,16 @@ export function pinnedCertificates(pem: string): Certificate[] {
  */
 export function parseCertificate(input: Uint8Array): Certificate {
   const key = bytesKey(input);
+  return anchors.get(key) ?? certificateCache.get(key) ?? parseOwnedCertificate(copyBytes(input), key);
+}
+
+/** Parses and memoises DER this module owns (a copy, or bytes it decoded itself) under `key`. */
+function parseOwnedCertificate(der: Uint8Array, key: string): Certificate {
   const cached = anchors.get(key) ?? certificateCache.get(key);
   if (cached) return cached;
   let parsed: Certificate;
   try {
-    parsed = certificateFromDer(copyBytes(input));
+    parsed = certificateFromDer(der);
   } catch (cause) {
     throw new EvidenceParseError("certificate_malformed", "certificate is not valid DER X.509", { cause });
   }
@@ -330,13 +346,20 @@ export function parseCertificate(input: Uint8Array): Certificate {
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
+/** The base64 text of every PEM block with the given label, as it appears. */
+function pemBodies(text: string, label: string): string[] {
+  const out: string[] = [];
+  for (const match of text.matchAll(PEM_BLOCK)) if (match[1] === label) out.push(match[2] as string);
+  return out;
+}
+
+function certificateBlocks(text: string): string[] {
+  return pemBodies(text, "CERTIFICATE");
+}
+
 /** Every PEM block of the given label (default CERTIFICATE) in a text, as DER. */
 export function pemBlocks(text: string, label = "CERTIFICATE"): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const match of text.matchAll(PEM_BLOCK)) {
-    if (match[1] === label) out.push(fromBase64(match[2] as string));
-  }
-  return out;
+  return pemBodies(text, label).map(fromBase64);
 }
 
 /** DER of one certificate as PEM block text. */
@@ -357,10 +380,15 @@ export function parseCertificates(input: Uint8Array | string): Certificate[] {
   const text =
     typeof input === "string" ? input : looksLikeText(input) ? new TextDecoder().decode(input) : undefined;
   if (text !== undefined) {
-    const blocks = pemBlocks(text);
-    if (blocks.length === 0)
+    const bodies = certificateBlocks(text);
+    if (bodies.length === 0)
       throw new EvidenceParseError("certificate_malformed", "no PEM CERTIFICATE block found");
-    return blocks.map(parseCertificate);
+    return bodies.map((body) => {
+      const anchor = anchorsByPemBody.get(body);
+      if (anchor) return anchor;
+      const der = fromBase64(body);
+      return parseOwnedCertificate(der, bytesKey(der));
+    });
   }
   return [parseCertificate(input as Uint8Array)];
 }
@@ -387,7 +415,12 @@ const PSS_HASHES: Record<string, HashName> = {
  * Absent fields take their DEFAULTs; SHA-1 (the default hash) is refused. `null` means the
  * parameters are malformed or name something WebCrypto cannot check, so the signature is not valid.
  */
-export function rsaPssParams(params: unknown): { hash: HashName; saltLength: number } | null {
+export function rsaPssParams(
+  paramsDer: Uint8Array | undefined,
+): { hash: HashName; saltLength: number } | null {
+  if (paramsDer === undefined) return null;
+  const params = decodeDer(paramsDer);
+  if (!params) return null;
   try {
     let hashOid = "1.3.14.3.2.26";
     let mgfHashOid = hashOid;
@@ -426,7 +459,7 @@ export function rsaPssParams(params: unknown): { hash: HashName; saltLength: num
 export async function verifySignedData(
   signer: PublicKeyInfo,
   algorithm: string,
-  params: unknown,
+  params: Uint8Array | undefined,
   signature: Uint8Array,
   data: Uint8Array,
 ): Promise<boolean> {
@@ -676,7 +709,8 @@ export interface Crl {
   /** Revoked serial numbers, lowercase hex without leading zero bytes. */
   readonly revokedSerials: ReadonlySet<string>;
   readonly signatureAlgorithm: string;
-  readonly signatureParams: unknown;
+  /** DER of the signature algorithm's parameters, as on {@link Certificate}. */
+  readonly signatureParams: Uint8Array | undefined;
   readonly signature: Uint8Array;
 }
 
@@ -717,7 +751,7 @@ function crlFromDer(der: Uint8Array): Crl {
     nextUpdate,
     revokedSerials,
     signatureAlgorithm: algorithm.id,
-    signatureParams: algorithm.params,
+    signatureParams: algorithm.params && encoding(algorithm.params),
     signature: bitStringOf(signatureNode, "signatureValue"),
   };
 }
