@@ -419,6 +419,22 @@ export function rsaPssParams(
   paramsDer: Uint8Array | undefined,
 ): { hash: HashName; saltLength: number } | null {
   if (paramsDer === undefined) return null;
+  // A vendor signs everything with one parameter set (AMD: SHA-384, MGF1-SHA-384, salt 48), so the
+  // reading is memoised by the exact bytes (a few dozen), bounded.
+  const key = bytesKey(paramsDer);
+  const known = pssReadings.get(key);
+  if (known !== undefined) return known;
+  const reading = readRsaPssParams(paramsDer);
+  if (reading) Object.freeze(reading);
+  if (pssReadings.size >= 64) pssReadings.delete(pssReadings.keys().next().value as string);
+  pssReadings.set(key, reading);
+  return reading;
+}
+
+type PssReading = { hash: HashName; saltLength: number } | null;
+const pssReadings = new Map<string, PssReading>();
+
+function readRsaPssParams(paramsDer: Uint8Array): PssReading {
   const params = decodeDer(paramsDer);
   if (!params) return null;
   try {
