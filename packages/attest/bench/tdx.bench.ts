@@ -5,7 +5,8 @@
  *
  * - cold: every cache cleared before each iteration (`clearTdxCaches()`: verified collateral,
  *   chain verdicts, parsed certificates and CRLs, imported keys, PCK extensions). Only the pinned
- *   Intel root stays parsed: it is a constant of the package, as a root store is.
+ *   Intel root stays parsed, with its self-signature checked once per process: it is a constant of
+ *   the package, as a root store is.
  * - warm: the verified collateral and the PCK chain verdicts are cached; the quote signature and
  *   the QE report signature are still checked on every call (they are per-quote work).
  *
