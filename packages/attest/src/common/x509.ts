@@ -523,14 +523,15 @@ export function clearAnchorVerdicts(): void {
  * verdict is computed once per process.
  */
 export function verifyCertificateSignature(cert: Certificate, issuer: Certificate): Promise<boolean> {
-  if (!anchorSet.has(cert) || !anchorSet.has(issuer))
-    return verifySignedData(
+  const check = () =>
+    verifySignedData(
       issuer.publicKey,
       cert.signatureAlgorithm,
       cert.signatureParams,
       cert.signature,
       cert.tbs,
     );
+  if (!anchorSet.has(cert) || !anchorSet.has(issuer)) return check();
   let byIssuer = anchorSignatures.get(cert);
   if (!byIssuer) {
     byIssuer = new Map();
@@ -538,13 +539,7 @@ export function verifyCertificateSignature(cert: Certificate, issuer: Certificat
   }
   let verdict = byIssuer.get(issuer);
   if (!verdict) {
-    verdict = verifySignedData(
-      issuer.publicKey,
-      cert.signatureAlgorithm,
-      cert.signatureParams,
-      cert.signature,
-      cert.tbs,
-    );
+    verdict = check();
     byIssuer.set(issuer, verdict);
   }
   return verdict;
