@@ -300,7 +300,7 @@ export function pinnedCertificates(pem: string): Certificate[] {
     const key = bytesKey(der);
     let anchor = anchors.get(key);
     if (!anchor) {
-      anchor = parseOwnedCertificate(der, key);
+      anchor = certificateCache.get(key) ?? parseNewCertificate(der, key);
       // Callers may pin their own roots (the simulator's are fresh every run): bounded, so a
       // long-lived process that keeps pinning new roots does not grow without end.
       if (anchors.size >= ANCHOR_LIMIT) {
@@ -325,13 +325,16 @@ export function pinnedCertificates(pem: string): Certificate[] {
  */
 export function parseCertificate(input: Uint8Array): Certificate {
   const key = bytesKey(input);
-  return anchors.get(key) ?? certificateCache.get(key) ?? parseOwnedCertificate(copyBytes(input), key);
+  return knownCertificate(key) ?? parseNewCertificate(copyBytes(input), key);
+}
+
+/** The anchor or memoised certificate with these bytes (`bytesKey`), if any. */
+function knownCertificate(key: string): Certificate | undefined {
+  return anchors.get(key) ?? certificateCache.get(key);
 }
 
 /** Parses and memoises DER this module owns (a copy, or bytes it decoded itself) under `key`. */
-function parseOwnedCertificate(der: Uint8Array, key: string): Certificate {
-  const cached = anchors.get(key) ?? certificateCache.get(key);
-  if (cached) return cached;
+function parseNewCertificate(der: Uint8Array, key: string): Certificate {
   let parsed: Certificate;
   try {
     parsed = certificateFromDer(der);
@@ -387,7 +390,8 @@ export function parseCertificates(input: Uint8Array | string): Certificate[] {
       const anchor = anchorsByPemBody.get(body);
       if (anchor) return anchor;
       const der = fromBase64(body);
-      return parseOwnedCertificate(der, bytesKey(der));
+      const key = bytesKey(der);
+      return knownCertificate(key) ?? parseNewCertificate(der, key);
     });
   }
   return [parseCertificate(input as Uint8Array)];
