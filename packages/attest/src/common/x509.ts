@@ -35,8 +35,36 @@ export const OID = {
   sha512: "2.16.840.1.101.3.4.2.3",
   basicConstraints: "2.5.29.19",
   keyUsage: "2.5.29.15",
+  extendedKeyUsage: "2.5.29.37",
+  subjectAltName: "2.5.29.17",
   crlDistributionPoints: "2.5.29.31",
 } as const;
+
+/** The keyUsage bits of RFC 5280 §4.2.1.3, by name (bit 0 first). */
+export const KEY_USAGES = [
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly",
+] as const;
+export type KeyUsage = (typeof KEY_USAGES)[number];
+
+/**
+ * Extensions this package processes when they are marked critical (RFC 5280 §6.1.4 (o): a
+ * certificate with any other critical extension is refused). basicConstraints and keyUsage are
+ * checked on every path; extKeyUsage and subjectAltName carry nothing a path check depends on here.
+ */
+const UNDERSTOOD_CRITICAL: ReadonlySet<string> = new Set([
+  OID.basicConstraints,
+  OID.keyUsage,
+  OID.extendedKeyUsage,
+  OID.subjectAltName,
+]);
 
 const NAME_TYPES: Record<string, string> = {
   "2.5.4.3": "CN",
@@ -88,6 +116,10 @@ export interface Certificate {
   readonly publicKey: PublicKeyInfo;
   readonly extensions: readonly CertificateExtension[];
   readonly isCa: boolean;
+  /** basicConstraints pathLenConstraint, when the certificate is a CA that sets one. */
+  readonly pathLength: number | undefined;
+  /** The keyUsage bits that are set; undefined when the certificate has no keyUsage extension. */
+  readonly keyUsage: ReadonlySet<KeyUsage> | undefined;
   /** The pkijs object, for callers that need a field not surfaced here. */
   readonly raw: pkijs.Certificate;
 }
@@ -99,7 +131,78 @@ export interface Certificate {
  */
 type Node = asn1js.AsnType;
 
-class ShapeError extends Error {}
+class ShapeError extends Error {
+  /** A precise code for the failure; plain shape errors become `certificate_malformed` / `crl_malformed`. */
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * Whether an element's identifier and length octets are DER (X.690 §10.1, §8.1.2): low tag numbers
+ * in one octet, definite length, short form below 128, long form in the fewest octets. Read from
+ * asn1js' decoded header blocks; no bytes are re-read here.
+ */
+function derHeader(node: Node): boolean {
+  const { idBlock, lenBlock } = node as asn1js.BaseBlock;
+  if (idBlock.tagNumber < 31 && idBlock.blockLength !== 1) return false;
+  if (lenBlock.isIndefiniteForm) return false;
+  if (!lenBlock.longFormUsed) return lenBlock.blockLength === 1;
+  let octets = 0;
+  for (let n = lenBlock.length; n > 0; n = Math.floor(n / 256)) octets++;
+  return lenBlock.length >= 128 && lenBlock.blockLength === 1 + octets;
+}
+
+/** Whether an element and everything inside it is DER: headers, and asn1js' re-encoding equals the input. */
+function derTree(node: Node): boolean {
+  if (!derHeader(node)) return false;
+  const children = (node as asn1js.Sequence).valueBlock?.value;
+  if ((node as asn1js.BaseBlock).idBlock.isConstructed && Array.isArray(children)) {
+    if (!children.every((child) => derTree(child as Node))) return false;
+  }
+  return equalView(new Uint8Array(node.toBER(false)), encoding(node));
+}
+
+function equalView(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The unsigned envelope of a certificate or CRL (RFC 5280 §4.1.1): an outer SEQUENCE in DER around
+ * the signed TBS, a signatureAlgorithm that is DER and byte-identical to the one inside the TBS
+ * (parameters included, §4.1.1.2), and a primitive BIT STRING signature in DER. None of it is
+ * covered by the signature, so any other encoding is a second byte string for the same object.
+ */
+function checkEnvelope(
+  outer: Node,
+  tbs: Node,
+  algorithm: Node,
+  innerAlgorithm: Node | undefined,
+  signature: Node,
+  prefix: "certificate" | "crl",
+): void {
+  const notDer = (what: string) => new ShapeError(`${what} is not DER`, `${prefix}_not_der`);
+  if (!isUniversal(outer, 16) || !(outer as asn1js.BaseBlock).idBlock.isConstructed || !derHeader(outer))
+    throw notDer("the outer SEQUENCE");
+  if (!isUniversal(tbs, 16) || !derHeader(tbs)) throw notDer("the TBS header");
+  if (!isUniversal(algorithm, 16) || !derTree(algorithm)) throw notDer("the signatureAlgorithm");
+  if (
+    !isUniversal(signature, 3) ||
+    (signature as asn1js.BaseBlock).idBlock.isConstructed ||
+    !derHeader(signature)
+  )
+    throw notDer("the signatureValue BIT STRING");
+  if (!innerAlgorithm || !equalView(encoding(innerAlgorithm), encoding(algorithm))) {
+    throw new ShapeError(
+      "the outer signatureAlgorithm differs from the one inside the signed part",
+      `${prefix}_signature_algorithm_mismatch`,
+    );
+  }
+}
 
 function kids(node: Node | undefined, what: string): Node[] {
   const value = (node as asn1js.Sequence | undefined)?.valueBlock?.value;
@@ -214,35 +317,67 @@ function extensionsOf(node: Node | undefined): CertificateExtension[] {
   return out;
 }
 
-function basicConstraintsCa(extensions: readonly CertificateExtension[]): boolean {
+function basicConstraintsOf(extensions: readonly CertificateExtension[]): {
+  ca: boolean;
+  pathLength: number | undefined;
+} {
   const ext = extensions.find((e) => e.oid === OID.basicConstraints);
-  if (!ext) return false;
+  if (!ext) return { ca: false, pathLength: undefined };
   const decoded = decodeDer(ext.value);
   if (!decoded) throw new ShapeError("basicConstraints is not one DER element");
-  const first = kids(decoded, "basicConstraints")[0];
-  return first instanceof asn1js.Boolean && first.valueBlock.value === true;
+  const [first, second] = kids(decoded, "basicConstraints");
+  const ca = first instanceof asn1js.Boolean && first.valueBlock.value === true;
+  const lengthNode = first instanceof asn1js.Integer ? first : second;
+  let pathLength: number | undefined;
+  if (lengthNode instanceof asn1js.Integer) {
+    if (lengthNode.valueBlock.valueHexView.length > 4 || lengthNode.valueBlock.valueDec < 0)
+      throw new ShapeError("basicConstraints pathLenConstraint is out of range");
+    pathLength = lengthNode.valueBlock.valueDec;
+  }
+  return { ca, pathLength: ca ? pathLength : undefined };
 }
 
-function decodeOne(der: Uint8Array): Node {
+function keyUsageOf(extensions: readonly CertificateExtension[]): ReadonlySet<KeyUsage> | undefined {
+  const ext = extensions.find((e) => e.oid === OID.keyUsage);
+  if (!ext) return undefined;
+  const decoded = decodeDer(ext.value);
+  if (!(decoded instanceof asn1js.BitString)) throw new ShapeError("keyUsage is not a BIT STRING");
+  const bits = decoded.valueBlock.valueHexView;
+  const usages = new Set<KeyUsage>();
+  KEY_USAGES.forEach((name, i) => {
+    if (((bits[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0) usages.add(name);
+  });
+  return usages;
+}
+
+function decodeOne(der: Uint8Array, prefix: "certificate" | "crl"): Node {
   const decoded = decodeDer(der);
-  if (!decoded) throw new ShapeError("not a single DER element");
+  if (!decoded) {
+    // One well-formed element followed by more bytes is an encoding problem, not a shape one.
+    const first = asn1js.fromBER(der as BufferSource, { parseEmbedded: false, copyInput: false });
+    if (first.offset > 0 && first.offset < der.length && !first.result.error)
+      throw new ShapeError(`${der.length - first.offset} byte(s) follow the element`, `${prefix}_not_der`);
+    throw new ShapeError("not a single DER element");
+  }
   return decoded;
 }
 
 function certificateFromDer(der: Uint8Array): Certificate {
-  const [tbsNode, signatureAlgorithmNode, signatureNode, extra] = kids(decodeOne(der), "certificate");
-  if (!tbsNode || extra) throw new ShapeError("certificate is not (tbs, algorithm, signature)");
+  const outer = decodeOne(der, "certificate");
+  const [tbsNode, signatureAlgorithmNode, signatureNode, extra] = kids(outer, "certificate");
+  if (!tbsNode || !signatureAlgorithmNode || !signatureNode || extra)
+    throw new ShapeError("certificate is not (tbs, algorithm, signature)");
   const fields = kids(tbsNode, "tbsCertificate");
   const at = isContext(fields[0], 0) ? 1 : 0;
   const [serial, innerAlgorithm, issuer, validity, subject, spki] = fields.slice(at, at + 6);
   if (!spki) throw new ShapeError("tbsCertificate is too short");
   const algorithm = algorithmOf(signatureAlgorithmNode, "signatureAlgorithm");
-  if (algorithmOf(innerAlgorithm, "tbsCertificate.signature").id !== algorithm.id) {
-    throw new ShapeError("the two signature algorithms of the certificate differ");
-  }
+  algorithmOf(innerAlgorithm, "tbsCertificate.signature");
+  checkEnvelope(outer, tbsNode, signatureAlgorithmNode, innerAlgorithm, signatureNode, "certificate");
   const [notBefore, notAfter] = kids(validity, "validity");
   const extensionsNode = fields.slice(at + 6).find((node) => isContext(node, 3));
   const extensions = extensionsNode ? extensionsOf(extensionsNode) : [];
+  const constraints = basicConstraintsOf(extensions);
   let raw: pkijs.Certificate | undefined;
   return {
     der,
@@ -257,7 +392,9 @@ function certificateFromDer(der: Uint8Array): Certificate {
     signature: bitStringOf(signatureNode, "signatureValue"),
     publicKey: publicKeyOf(spki, encoding(spki)),
     extensions,
-    isCa: basicConstraintsCa(extensions),
+    isCa: constraints.ca,
+    pathLength: constraints.pathLength,
+    keyUsage: keyUsageOf(extensions),
     get raw() {
       // pkijs expects asn1js' default decoding (embedded values parsed), so it gets its own.
       raw ??= pkijs.Certificate.fromBER(der as BufferSource);
@@ -339,6 +476,8 @@ function parseNewCertificate(der: Uint8Array, key: string): Certificate {
   try {
     parsed = certificateFromDer(der);
   } catch (cause) {
+    if (cause instanceof ShapeError && cause.code)
+      throw new EvidenceParseError(cause.code, `certificate: ${cause.message}`, { cause });
     throw new EvidenceParseError("certificate_malformed", "certificate is not valid DER X.509", { cause });
   }
   if (certificateCache.size >= CERTIFICATE_CACHE_LIMIT)
@@ -611,6 +750,8 @@ export interface ChainOptions {
   readonly label: string;
   /** Check validity dates (default true). */
   readonly checkValidity?: boolean;
+  /** Vendor extensions the caller processes itself, accepted when marked critical. */
+  readonly criticalExtensions?: readonly string[];
 }
 
 export interface VerifiedChain {
@@ -621,10 +762,18 @@ export interface VerifiedChain {
 
 /**
  * Builds and verifies the path leaf → intermediates → pinned root: names chain, each signature
- * verifies, every issuer is a CA, every certificate is within validity at `now`, and the last
- * certificate is one of the pinned roots byte-for-byte (a self-signed look-alike is rejected).
+ * verifies, every issuer is a CA whose keyUsage (when present) allows keyCertSign, no CA's
+ * pathLenConstraint is exceeded, no certificate carries a critical extension this package does not
+ * process, every certificate is within validity at `now`, and the last certificate is one of the
+ * pinned roots byte-for-byte (a self-signed look-alike is rejected). The RFC 5280 §6.1 checks that
+ * apply to pinned-root paths without policies or name constraints.
+ *
+ * Every supplied certificate must be on the path, or be a pinned root byte for byte: a root copy
+ * that differs, or a stray certificate, is refused rather than ignored.
  * @throws EvidenceInvalidError with codes `certificate_chain_incomplete`, `certificate_chain_untrusted`,
- *   `certificate_signature_invalid`, `certificate_not_ca`, `certificate_expired`, `certificate_not_yet_valid`
+ *   `certificate_signature_invalid`, `certificate_not_ca`, `certificate_key_usage_invalid`,
+ *   `certificate_path_length_exceeded`, `certificate_critical_extension_unknown`,
+ *   `certificate_off_path`, `certificate_expired`, `certificate_not_yet_valid`
  */
 export async function verifyCertificateChain(
   leaf: Certificate,
@@ -643,6 +792,8 @@ export async function verifyCertificateChain(
       }
       await checkSelfSigned(pinned, options);
       for (const cert of path) checkValidity(cert, options);
+      checkPathRules(path, options);
+      checkSupplied(intermediates, path, options);
       return { path, root: pinned };
     }
     if (current.subject === current.issuer) {
@@ -669,13 +820,76 @@ export async function verifyCertificateChain(
   );
 }
 
-async function checkLink(child: Certificate, issuer: Certificate, options: ChainOptions): Promise<void> {
+/**
+ * RFC 5280 §6.1.4 (l), (m), (o) on a built path (leaf first, root last): pathLenConstraint of each
+ * CA against the certificates below it that are not self-issued, and no unprocessed critical
+ * extension on any certificate.
+ */
+function checkPathRules(path: readonly Certificate[], options: ChainOptions): void {
+  const understood = new Set(options.criticalExtensions ?? []);
+  for (const cert of path) {
+    const unknown = cert.extensions.find(
+      (e) => e.critical && !UNDERSTOOD_CRITICAL.has(e.oid) && !understood.has(e.oid),
+    );
+    if (unknown) {
+      throw new EvidenceInvalidError(
+        "certificate_critical_extension_unknown",
+        `${options.label} chain: "${cert.subject}" carries critical extension ${unknown.oid}, which is not processed`,
+      );
+    }
+  }
+  for (let i = 1; i < path.length; i++) {
+    const ca = path[i] as Certificate;
+    if (ca.pathLength === undefined) continue;
+    const below = path.slice(1, i).filter((c) => c.subject !== c.issuer).length;
+    if (below > ca.pathLength) {
+      throw new EvidenceInvalidError(
+        "certificate_path_length_exceeded",
+        `${options.label} chain: "${ca.subject}" allows ${ca.pathLength} intermediate CA(s) below it, the path has ${below}`,
+      );
+    }
+  }
+}
+
+/** Every supplied certificate is on the path or is a pinned root byte for byte. */
+function checkSupplied(
+  supplied: readonly Certificate[],
+  path: readonly Certificate[],
+  options: ChainOptions,
+): void {
+  for (const cert of supplied) {
+    if (path.some((p) => equalDer(p, cert)) || options.roots.some((r) => equalDer(r, cert))) continue;
+    if (cert.subject === cert.issuer) {
+      throw new EvidenceInvalidError(
+        "certificate_chain_untrusted",
+        `${options.label} chain: the supplied root "${cert.subject}" is not the pinned root byte for byte`,
+      );
+    }
+    throw new EvidenceInvalidError(
+      "certificate_off_path",
+      `${options.label} chain: the supplied certificate "${cert.subject}" is not on the path to the root`,
+    );
+  }
+}
+
+/** Whether a certificate may sign certificates: a CA, and keyCertSign when it states its key usage. */
+function checkIssuerRole(issuer: Certificate, options: ChainOptions): void {
   if (!issuer.isCa) {
     throw new EvidenceInvalidError(
       "certificate_not_ca",
       `${options.label} chain: "${issuer.subject}" is not a CA certificate`,
     );
   }
+  if (issuer.keyUsage && !issuer.keyUsage.has("keyCertSign")) {
+    throw new EvidenceInvalidError(
+      "certificate_key_usage_invalid",
+      `${options.label} chain: the key usage of "${issuer.subject}" does not allow certificate signing`,
+    );
+  }
+}
+
+async function checkLink(child: Certificate, issuer: Certificate, options: ChainOptions): Promise<void> {
+  checkIssuerRole(issuer, options);
   if (options.cache?.has(child.der, issuer.der)) return;
   if (!(await verifyCertificateSignature(child, issuer))) {
     throw new EvidenceInvalidError(
@@ -687,6 +901,7 @@ async function checkLink(child: Certificate, issuer: Certificate, options: Chain
 }
 
 async function checkSelfSigned(root: Certificate, options: ChainOptions): Promise<void> {
+  checkIssuerRole(root, options);
   if (options.cache?.has(root.der, root.der)) return;
   if (!(await verifyCertificateSignature(root, root))) {
     throw new EvidenceInvalidError(
@@ -732,16 +947,17 @@ export interface Crl {
 const crlCache = new Map<string, Crl>();
 
 function crlFromDer(der: Uint8Array): Crl {
-  const [tbsNode, signatureAlgorithmNode, signatureNode, extra] = kids(decodeOne(der), "CRL");
-  if (!tbsNode || extra) throw new ShapeError("CRL is not (tbs, algorithm, signature)");
+  const outer = decodeOne(der, "crl");
+  const [tbsNode, signatureAlgorithmNode, signatureNode, extra] = kids(outer, "CRL");
+  if (!tbsNode || !signatureAlgorithmNode || !signatureNode || extra)
+    throw new ShapeError("CRL is not (tbs, algorithm, signature)");
   const fields = kids(tbsNode, "tbsCertList");
   let at = isUniversal(fields[0], 2) ? 1 : 0;
   const [innerAlgorithm, issuer, thisUpdate] = fields.slice(at, at + 3);
   at += 3;
   const algorithm = algorithmOf(signatureAlgorithmNode, "signatureAlgorithm");
-  if (algorithmOf(innerAlgorithm, "tbsCertList.signature").id !== algorithm.id) {
-    throw new ShapeError("the two signature algorithms of the CRL differ");
-  }
+  algorithmOf(innerAlgorithm, "tbsCertList.signature");
+  checkEnvelope(outer, tbsNode, signatureAlgorithmNode, innerAlgorithm, signatureNode, "crl");
   let nextUpdate: Date | undefined;
   if (fields[at] instanceof asn1js.UTCTime || fields[at] instanceof asn1js.GeneralizedTime) {
     nextUpdate = timeOf(fields[at], "nextUpdate");
@@ -790,6 +1006,8 @@ export function parseCrl(input: Uint8Array): Crl {
   try {
     parsed = crlFromDer(copyBytes(der));
   } catch (cause) {
+    if (cause instanceof ShapeError && cause.code)
+      throw new EvidenceParseError(cause.code, `CRL: ${cause.message}`, { cause });
     throw new EvidenceParseError("crl_malformed", "CRL is not valid DER", { cause });
   }
   if (crlCache.size >= 256) crlCache.delete(crlCache.keys().next().value as string);
@@ -799,7 +1017,8 @@ export function parseCrl(input: Uint8Array): Crl {
 
 /**
  * Checks a CRL: issued by `issuer` (name and signature) and current at `now`.
- * @throws EvidenceInvalidError `crl_issuer_mismatch`, `crl_signature_invalid`, `crl_not_yet_valid`, `crl_expired`
+ * @throws EvidenceInvalidError `crl_issuer_mismatch`, `crl_issuer_key_usage_invalid`,
+ *   `crl_signature_invalid`, `crl_not_yet_valid`, `crl_expired`
  */
 export async function verifyCrl(
   crl: Crl,
@@ -812,6 +1031,12 @@ export async function verifyCrl(
     throw new EvidenceInvalidError(
       "crl_issuer_mismatch",
       `${label} CRL is issued by "${crl.issuer}", expected "${issuer.subject}"`,
+    );
+  }
+  if (issuer.keyUsage && !issuer.keyUsage.has("cRLSign")) {
+    throw new EvidenceInvalidError(
+      "crl_issuer_key_usage_invalid",
+      `${label} CRL issuer "${issuer.subject}" has a key usage that does not allow CRL signing`,
     );
   }
   if (!cache?.has(crl.der, issuer.der)) {

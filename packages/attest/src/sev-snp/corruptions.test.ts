@@ -319,7 +319,9 @@ const rows: { name: string; make: () => Case; codes: string[] }[] = [
   {
     name: "virtee milan_chain_invalid: VCEK DER byte 40 ^ 0xFF",
     make: tamper(virtee, (c) => xor(c.options.vcek as Uint8Array, 40, 0xff)),
-    codes: ["certificate_signature_invalid"],
+    // The byte is in the TBS copy of the RSA-PSS parameters: the source sees a bad signature; the
+    // two signatureAlgorithm fields now differ (RFC 5280 §4.1.1.2), refused before the signature.
+    codes: ["certificate_signature_algorithm_mismatch"],
   },
   {
     name: "trustee check_vcek_signature_failure: VCEK DER byte 42 + 1",
@@ -327,7 +329,7 @@ const rows: { name: string; make: () => Case; codes: string[] }[] = [
       const v = c.options.vcek as Uint8Array;
       v[42] = ((v[42] as number) + 1) & 0xff;
     }),
-    codes: ["certificate_signature_invalid"],
+    codes: ["certificate_signature_algorithm_mismatch"], // as above: inside the TBS RSA-PSS parameters
   },
   {
     name: "VCEK SNP SPL extension changed (8 → 9)",

@@ -183,7 +183,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
   [
     "PCK chain: a stray extra certificate",
     () => withChain((c) => [...c, pemOf(`${PHALA}/sgx_quote`, 1)]),
-    "tdx_pck_chain_malformed",
+    "certificate_off_path",
   ],
   [
     "PCK chain: leaf and intermediate in reverse order",
@@ -220,7 +220,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
   [
     "TCB info issuer chain is the PCK CRL chain (wrong signer)",
     () => withField("tcb_info_issuer_chain", (c) => c.pck_crl_issuer_chain as string),
-    "collateral_tcb_info_signature_invalid",
+    "collateral_signer_role_invalid",
   ],
   [
     "TCB signing certificate expired (2018 certificate at 2025)",
@@ -249,7 +249,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
   [
     "PCK CRL issuer chain replaced by the TCB signing chain",
     () => withField("pck_crl_issuer_chain", (c) => c.tcb_info_issuer_chain as string),
-    "crl_issuer_mismatch",
+    "tdx_pck_crl_issuer_role_invalid",
   ],
   [
     "PCK CRL of the Processor CA for a Platform CA PCK",
@@ -479,6 +479,47 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
         editQeIdentity: (t) => replaceOnce(t, '"tcbStatus":"UpToDate"', '"tcbStatus":"OutOfDate"'),
       }),
     "policy_tcb_status_not_allowed",
+  ],
+  // issue #11: every certificate in its role, by position (Intel QVL)
+  [
+    "test PKI: TCB info and QE identity signed by the PCK leaf (chains to the root)",
+    () => reRooted({ collateralSigner: "pckLeaf" }),
+    "collateral_signer_role_invalid",
+  ],
+  [
+    "test PKI: TCB info and QE identity signed by the PCK Platform CA",
+    () => reRooted({ collateralSigner: "pckCa" }),
+    "collateral_signer_role_invalid",
+  ],
+  [
+    "test PKI: a TCB Signing certificate issued by the PCK CA (chain of three)",
+    () => reRooted({ collateralSigner: "tcbSigningUnderPckCa" }),
+    "collateral_signing_chain_length_invalid",
+  ],
+  [
+    "test PKI: TCB signing chain carries an extra certificate",
+    () => reRooted({ editSigningChain: (pem) => pem + toPem(pki.pckCa.der) }),
+    "certificate_off_path",
+  ],
+  [
+    "test PKI: PCK leaf without keyUsage",
+    () => reRooted({ pckLeafKeyUsage: null }),
+    "tdx_pck_chain_role_invalid",
+  ],
+  [
+    "test PKI: PCK leaf whose keyUsage lacks digitalSignature",
+    () => reRooted({ pckLeafKeyUsage: 0x20 }),
+    "tdx_pck_chain_role_invalid",
+  ],
+  [
+    "test PKI: PCK leaf issued directly by the root",
+    () => reRooted({ pckLeafIssuedByRoot: true }),
+    "tdx_pck_chain_length_invalid",
+  ],
+  [
+    "test PKI: PCK CRL issuer chain names the TCB Signing certificate",
+    () => reRooted({ editPckCrlIssuerChain: (_pem, p) => toPem(p.tcbSigner.der) + p.rootPem }),
+    "tdx_pck_crl_issuer_role_invalid",
   ],
 ];
 

@@ -19,6 +19,7 @@ import {
   clearX509Caches,
   IdentityVerdictCache,
   isRevoked,
+  type KeyUsage,
   OID,
   parseCertificate,
   parseCrl,
@@ -449,12 +450,59 @@ function checkWindow(issue: Date, next: Date, now: Date, prefix: string, what: s
   }
 }
 
-/** Verifies a signing chain (leaf first, PEM) to the roots, and that the root CRL does not revoke its CA certificates. */
+/** The CN of a rendered X.509 name. */
+function commonNameOf(name: string): string {
+  return /(?:^|, )CN=([^,]*)/.exec(name)?.[1] ?? "";
+}
+
+/**
+ * The roles of Intel's PKI, by position (Intel QVL's checks): the CN names the role (Intel's
+ * "Intel SGX …"; a test or development PKI under its own pinned root prefixes it differently, and
+ * the name is vouched for by that root), and the key usage allows what the role does.
+ */
+const ROLE = {
+  pckLeaf: {
+    name: /(?:^|\s)SGX PCK Certificate$/,
+    ca: false,
+    usages: ["digitalSignature"],
+    what: "an SGX PCK Certificate",
+  },
+  pckCa: {
+    name: /(?:^|\s)SGX PCK (?:Platform|Processor) CA$/,
+    ca: true,
+    usages: ["keyCertSign", "cRLSign"],
+    what: "an SGX PCK Platform or Processor CA",
+  },
+  tcbSigning: {
+    name: /(?:^|\s)SGX TCB Signing$/,
+    ca: false,
+    usages: ["digitalSignature"],
+    what: "the SGX TCB Signing certificate",
+  },
+} as const satisfies Record<string, { name: RegExp; ca: boolean; usages: readonly KeyUsage[]; what: string }>;
+
+/** Whether a certificate holds a role: name, CA flag and key usage (which must be present). */
+function holdsRole(cert: Certificate, role: (typeof ROLE)[keyof typeof ROLE]): boolean {
+  return (
+    role.name.test(commonNameOf(cert.subject)) &&
+    cert.isCa === role.ca &&
+    cert.keyUsage !== undefined &&
+    role.usages.every((usage) => cert.keyUsage?.has(usage))
+  );
+}
+
+/**
+ * Verifies a two-certificate signing chain (PEM, signer first, then the root) to the pinned roots,
+ * with the signer in its role and issued directly by the root: the TCB Signing certificate for TCB
+ * info and QE identity, a PCK CA for the PCK CRL. A PCK leaf, a PCK CA or anything else that
+ * chains to the root is not a TCB signer.
+ */
 async function verifySigningChain(
   pem: string,
   roots: readonly Certificate[],
   now: Date,
   label: string,
+  signer: "tcbSigning" | "pckCa",
 ): Promise<Certificate> {
   let certs: Certificate[];
   try {
@@ -465,7 +513,28 @@ async function verifySigningChain(
     });
   }
   const leaf = certs[0] as Certificate;
-  await verifyCertificateChain(leaf, certs.slice(1), { roots, now, label, cache: chainVerdicts });
+  const [lengthCode, roleCode] =
+    signer === "tcbSigning"
+      ? ["collateral_signing_chain_length_invalid", "collateral_signer_role_invalid"]
+      : ["tdx_pck_crl_issuer_chain_length_invalid", "tdx_pck_crl_issuer_role_invalid"];
+  if (!holdsRole(leaf, ROLE[signer])) {
+    throw new EvidenceInvalidError(
+      roleCode,
+      `${label}: "${leaf.subject}" is not ${ROLE[signer].what} (subject, CA flag and key usage)`,
+    );
+  }
+  const verified = await verifyCertificateChain(leaf, certs.slice(1), {
+    roots,
+    now,
+    label,
+    cache: chainVerdicts,
+  });
+  if (verified.path.length !== 2 || certs.length > 2) {
+    throw new EvidenceInvalidError(
+      lengthCode,
+      `${label} chain must be exactly ${ROLE[signer].what} and the root; it has ${Math.max(verified.path.length, certs.length)} certificates`,
+    );
+  }
   return leaf;
 }
 
@@ -542,14 +611,26 @@ async function verifyCollateralItems(
       throw new EvidenceInvalidError(code, `${what} "${cert.subject}" is revoked by the Root CA CRL`);
   };
   const pck = await list.run("pck_crl", LABEL.pck_crl, async () => {
-    const issuer = await verifySigningChain(collateral.pckCrlIssuerChain, roots, now, "PCK CRL issuer");
+    const issuer = await verifySigningChain(
+      collateral.pckCrlIssuerChain,
+      roots,
+      now,
+      "PCK CRL issuer",
+      "pckCa",
+    );
     revokedByRoot(issuer, "tdx_pck_ca_revoked", "PCK CA");
     const crl = parseCrl(collateral.pckCrl);
     await verifyCrl(crl, issuer, now, "PCK", chainVerdicts);
     return { crl, issuer };
   });
   const tcbSigner = await list.run("tcb_info_signature", LABEL.tcb_info_signature, async () => {
-    const signer = await verifySigningChain(collateral.tcbInfo.issuerChain, roots, now, "TCB info signing");
+    const signer = await verifySigningChain(
+      collateral.tcbInfo.issuerChain,
+      roots,
+      now,
+      "TCB info signing",
+      "tcbSigning",
+    );
     revokedByRoot(signer, "collateral_signing_certificate_revoked", "TCB signing certificate");
     await verifyBodySignature(
       jobs,
@@ -569,6 +650,7 @@ async function verifyCollateralItems(
       roots,
       now,
       "QE identity signing",
+      "tcbSigning",
     );
     revokedByRoot(signer, "collateral_signing_certificate_revoked", "QE identity signing certificate");
     await verifyBodySignature(
@@ -757,6 +839,24 @@ async function checkSignatures(
           throw new EvidenceInvalidError(
             "tdx_pck_chain_malformed",
             `the quote's PCK chain holds a certificate off the path: "${cert.subject}"`,
+          );
+        }
+      }
+      if (verified.path.length !== 3) {
+        throw new EvidenceInvalidError(
+          "tdx_pck_chain_length_invalid",
+          `the PCK chain must be PCK certificate → PCK CA → root; its path has ${verified.path.length} certificates`,
+        );
+      }
+      const [pckLeaf, pckCa] = verified.path as [Certificate, Certificate, Certificate];
+      for (const [cert, role] of [
+        [pckLeaf, ROLE.pckLeaf],
+        [pckCa, ROLE.pckCa],
+      ] as const) {
+        if (!holdsRole(cert, role)) {
+          throw new EvidenceInvalidError(
+            "tdx_pck_chain_role_invalid",
+            `PCK chain: "${cert.subject}" is not ${role.what} (subject, CA flag and key usage)`,
           );
         }
       }

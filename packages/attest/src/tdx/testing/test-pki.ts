@@ -38,10 +38,14 @@ function setName(name: pkijs.RelativeDistinguishedNames, cn: string): void {
 
 let serialCounter = 1000;
 
-async function makeCertificate(options: {
+export async function makeCertificate(options: {
   name: string;
   issuer?: TestKey;
   ca: boolean;
+  /** keyUsage bits (first octet); default by role; null: no keyUsage extension. */
+  keyUsage?: number | null;
+  /** basicConstraints pathLenConstraint of a CA. */
+  pathLength?: number;
   extraExtensions?: pkijs.Extension[];
   notBefore?: Date;
   notAfter?: Date;
@@ -59,9 +63,27 @@ async function makeCertificate(options: {
     new pkijs.Extension({
       extnID: "2.5.29.19",
       critical: true,
-      extnValue: new pkijs.BasicConstraints({ cA: options.ca }).toSchema().toBER(false),
-      parsedValue: new pkijs.BasicConstraints({ cA: options.ca }),
+      extnValue: new pkijs.BasicConstraints({
+        cA: options.ca,
+        ...(options.pathLength !== undefined ? { pathLenConstraint: options.pathLength } : {}),
+      })
+        .toSchema()
+        .toBER(false),
     }),
+    // Intel's key usages: CAs sign certificates and CRLs, end entities sign (digitalSignature,
+    // nonRepudiation). `keyUsage: null` leaves the extension out.
+    ...(options.keyUsage === null
+      ? []
+      : [
+          new pkijs.Extension({
+            extnID: "2.5.29.15",
+            critical: true,
+            extnValue: new asn1js.BitString({
+              valueHex: Uint8Array.of(options.keyUsage ?? (options.ca ? 0x06 : 0xc0)).buffer,
+              unusedBits: 1,
+            }).toBER(false),
+          }),
+        ]),
     ...(options.extraExtensions ?? []),
   ];
   await cert.sign(options.issuer?.keys.privateKey ?? keys.privateKey, "SHA-256");
@@ -157,6 +179,19 @@ export interface TestEvidenceOptions {
   readonly editQeIdentity?: (body: string) => string;
   /** Sign the TCB info with a key the issuer chain does not vouch for. */
   readonly tcbInfoSignedByStranger?: boolean;
+  /**
+   * Sign the TCB info and QE identity with another certificate of the test PKI that chains to the
+   * root, and name it as the signer: the PCK leaf (chain leaf → PCK CA → root) or the PCK CA.
+   */
+  readonly collateralSigner?: "pckLeaf" | "pckCa" | "tcbSigningUnderPckCa";
+  /** keyUsage octet of the test PCK leaf (null: none). */
+  readonly pckLeafKeyUsage?: number | null;
+  /** Issue the test PCK leaf directly under the root (a two-certificate PCK chain). */
+  readonly pckLeafIssuedByRoot?: boolean;
+  /** Replaces the PCK CRL issuer chain PEM. */
+  readonly editPckCrlIssuerChain?: (pem: string, pki: TestPki) => string;
+  /** Replaces the TCB signing chain PEM (after signing), e.g. to add a certificate. */
+  readonly editSigningChain?: (pem: string) => string;
   readonly crlThisUpdate?: Date;
   readonly crlNextUpdate?: Date;
 }
@@ -178,8 +213,9 @@ export async function reRootEvidence(
   if (!sgx) throw new Error("the real PCK leaf has no SGX extensions");
   const leaf = await makeCertificate({
     name: "Test SGX PCK Certificate",
-    issuer: pki.pckCa,
+    issuer: options.pckLeafIssuedByRoot ? pki.root : pki.pckCa,
     ca: false,
+    ...(options.pckLeafKeyUsage !== undefined ? { keyUsage: options.pckLeafKeyUsage } : {}),
     extraExtensions: [
       new pkijs.Extension({
         extnID: SGX_EXTENSIONS_OID,
@@ -191,7 +227,11 @@ export async function reRootEvidence(
   const leafSerial = parseCertificates(leaf.der)[0]?.serialNumber as string;
   const pckCaSerial = parseCertificates(pki.pckCa.der)[0]?.serialNumber as string;
   const tcbSerial = parseCertificates(pki.tcbSigner.der)[0]?.serialNumber as string;
-  const chain = [leaf.der, pki.pckCa.der, pki.root.der].map((d) => toPem(d)).join("");
+  const chain = (
+    options.pckLeafIssuedByRoot ? [leaf.der, pki.root.der] : [leaf.der, pki.pckCa.der, pki.root.der]
+  )
+    .map((d) => toPem(d))
+    .join("");
   const rebuilt = rebuildQuote(quote, chain, await signRaw(leaf, quote.signatureData.qeReport.raw));
   const thisUpdate = options.crlThisUpdate ?? new Date("2020-01-01T00:00:00Z");
   const nextUpdate = options.crlNextUpdate ?? new Date("2039-01-01T00:00:00Z");
@@ -200,7 +240,19 @@ export async function reRootEvidence(
     ? options.editQeIdentity(collateral.qe_identity)
     : collateral.qe_identity;
   const enc = new TextEncoder();
-  const signingChain = toPem(pki.tcbSigner.der) + pki.rootPem;
+  const signerKey =
+    options.collateralSigner === "pckLeaf"
+      ? leaf
+      : options.collateralSigner === "pckCa"
+        ? pki.pckCa
+        : options.collateralSigner === "tcbSigningUnderPckCa"
+          ? await makeCertificate({ name: "Test SGX TCB Signing", issuer: pki.pckCa, ca: false })
+          : pki.tcbSigner;
+  const defaultChain =
+    options.collateralSigner === "pckLeaf" || options.collateralSigner === "tcbSigningUnderPckCa"
+      ? toPem(signerKey.der) + toPem(pki.pckCa.der) + pki.rootPem
+      : toPem(signerKey.der) + pki.rootPem;
+  const signingChain = options.editSigningChain ? options.editSigningChain(defaultChain) : defaultChain;
   return {
     quote: rebuilt,
     roots: [pki.rootPem],
@@ -208,11 +260,11 @@ export async function reRootEvidence(
     collateral: {
       tcb_info: tcbInfo,
       tcb_info_signature: toHex(
-        await signRaw(options.tcbInfoSignedByStranger ? pki.stranger : pki.tcbSigner, enc.encode(tcbInfo)),
+        await signRaw(options.tcbInfoSignedByStranger ? pki.stranger : signerKey, enc.encode(tcbInfo)),
       ),
       tcb_info_issuer_chain: signingChain,
       qe_identity: qeIdentity,
-      qe_identity_signature: toHex(await signRaw(pki.tcbSigner, enc.encode(qeIdentity))),
+      qe_identity_signature: toHex(await signRaw(signerKey, enc.encode(qeIdentity))),
       qe_identity_issuer_chain: signingChain,
       pck_crl: toHex(
         await makeCrl(
@@ -222,7 +274,9 @@ export async function reRootEvidence(
           nextUpdate,
         ),
       ),
-      pck_crl_issuer_chain: toPem(pki.pckCa.der) + pki.rootPem,
+      pck_crl_issuer_chain: options.editPckCrlIssuerChain
+        ? options.editPckCrlIssuerChain(toPem(pki.pckCa.der) + pki.rootPem, pki)
+        : toPem(pki.pckCa.der) + pki.rootPem,
       root_ca_crl: toHex(
         await makeCrl(
           pki.root,
