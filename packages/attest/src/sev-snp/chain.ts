@@ -126,6 +126,37 @@ function chainKey(certs: readonly Certificate[]): string {
   return key;
 }
 
+const PRODUCT_CN: Record<SevSnpProduct, string> = { milan: "Milan", genoa: "Genoa", turin: "Turin" };
+
+/**
+ * The roles of AMD's key chain by position: the leaf is an end entity named SEV-VCEK (issued by the
+ * ASK, "SEV-<Product>") or SEV-VLEK (issued by the ASVK, "SEV-VLEK-<Product>"), for the product line
+ * being verified; the issuer is a CA whose key usage, when stated, allows certificate signing.
+ * @throws EvidenceInvalidError `snp_chain_role_invalid`
+ */
+function checkRoles(
+  leaf: Certificate,
+  issuer: Certificate,
+  kind: "vcek" | "vlek" | undefined,
+  label: string,
+  product: SevSnpProduct,
+): void {
+  const fail = (why: string) => {
+    throw new EvidenceInvalidError("snp_chain_role_invalid", `${label} chain: ${why}`);
+  };
+  const subject = commonName(leaf.subject);
+  const expectedIssuer = kind === "vlek" ? `SEV-VLEK-${PRODUCT_CN[product]}` : `SEV-${PRODUCT_CN[product]}`;
+  if (subject !== (kind === "vlek" ? "SEV-VLEK" : "SEV-VCEK"))
+    fail(`the leaf "${subject}" is neither SEV-VCEK under an ASK nor SEV-VLEK under an ASVK`);
+  if (leaf.isCa) fail(`the ${label} "${subject}" is a CA certificate`);
+  if (leaf.keyUsage && !leaf.keyUsage.has("digitalSignature"))
+    fail(`the key usage of the ${label} does not allow signing`);
+  if (commonName(issuer.subject) !== expectedIssuer)
+    fail(`the ${label} is issued by "${commonName(issuer.subject)}", expected "${expectedIssuer}"`);
+  if (issuer.keyUsage && !issuer.keyUsage.has("keyCertSign"))
+    fail(`the key usage of "${commonName(issuer.subject)}" does not allow certificate signing`);
+}
+
 export interface SevSnpKeyChainOptions {
   readonly product: SevSnpProduct;
   readonly now: Date;
@@ -151,7 +182,11 @@ export interface SevSnpVerifiedKeyChain {
  * certificate the caller supplies must be byte-identical to the pinned ARK. Chains that verified
  * are cached by their exact bytes with their validity window.
  *
- * @throws EvidenceInvalidError `snp_ark_mismatch`, `snp_chain_shape_invalid`,
+ * The roles are checked by position (VCEK/VLEK issued by ASK/ASVK issued by ARK, by subject and
+ * key usage), and any other supplied certificate must be a pinned one of the product line.
+ *
+ * @throws EvidenceInvalidError `snp_ark_mismatch`, `snp_chain_shape_invalid`, `snp_chain_role_invalid`,
+ *   `certificate_off_path`,
  *   `certificate_chain_incomplete`, `certificate_not_ca`, `certificate_signature_invalid`,
  *   `certificate_not_yet_valid`, `certificate_expired` (the shared X.509 codes)
  * @example
@@ -201,6 +236,25 @@ export async function verifySevSnpKeyChain(
       "certificate_chain_incomplete",
       `${label} chain: "${commonName(issuer.subject)}" is issued by "${issuer.issuer}", not by the pinned ARK "${ark.subject}"`,
     );
+  }
+  checkRoles(leaf, issuer, kind, label, options.product);
+  // Every other supplied certificate must be one of this product line's pinned AMD certificates,
+  // byte for byte: a stray or altered copy is refused, not ignored.
+  for (const cert of intermediates) {
+    if (cert === issuer || equalBytes(cert.der, issuer.der)) continue;
+    const pinned = [roots.ask, roots.asvk].some((pem) => {
+      try {
+        return equalBytes(pinnedCertificate(pem).der, cert.der);
+      } catch {
+        return false;
+      }
+    });
+    if (!pinned) {
+      throw new EvidenceInvalidError(
+        "certificate_off_path",
+        `${label} chain: the supplied certificate "${commonName(cert.subject)}" is neither on the path nor a pinned ${options.product} certificate`,
+      );
+    }
   }
   const path = [leaf, issuer, ark] as const;
   const key = chainKey(path);

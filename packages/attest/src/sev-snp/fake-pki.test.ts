@@ -260,3 +260,39 @@ describe("fake AMD PKI injected through roots", () => {
     expect(codes(result)).toEqual(["snp_chain_shape_invalid"]);
   });
 });
+
+describe("AMD roles by position (issue #11)", () => {
+  const rolePki = (options: Parameters<typeof makeFakeAmdPki>[4]) =>
+    makeFakeAmdPki("milan", { bootloader: 2, tee: 3, snp: 4, microcode: 42 }, HWID, FROM, options);
+  const verifyWith = async (pki: FakeAmdPki, chain?: Uint8Array[]) =>
+    codes(
+      await verifySevSnpReport(await report(pki), {
+        vcek: pki.vcekDer,
+        now: NOW,
+        roots: { milan: pki.roots },
+        ...(chain ? { chain } : {}),
+        cache: false,
+      }),
+    );
+
+  it("a leaf that is not named SEV-VCEK is refused", async () => {
+    expect(await verifyWith(await rolePki({ vcekSubject: "SEV-Milan-Leaf" }))).toContain(
+      "snp_chain_role_invalid",
+    );
+  });
+
+  it("an ASK whose key usage does not allow certificate signing is refused", async () => {
+    expect(await verifyWith(await rolePki({ askKeyUsage: 0x80 }))).toContain("snp_chain_role_invalid");
+  });
+
+  it("an ASK with keyCertSign is accepted", async () => {
+    expect(await verifyWith(await rolePki({ askKeyUsage: 0x06 }))).toEqual([]);
+  });
+
+  it("a supplied certificate off the path is refused", async () => {
+    expect(await verifyWith(milan, [milan.askDer, turin.askDer, milan.arkDer])).toEqual([
+      "certificate_off_path",
+    ]);
+  });
+});
+

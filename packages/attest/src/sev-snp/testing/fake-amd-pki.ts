@@ -45,6 +45,8 @@ interface CertificateSpec {
   readonly notAfter: Date;
   readonly ca: boolean;
   readonly extensions?: readonly pkijs.Extension[];
+  /** keyUsage octet (bit 0 first); none when absent, as AMD's VCEKs have none. */
+  readonly keyUsage?: number;
 }
 
 async function certificate(spec: CertificateSpec): Promise<Uint8Array> {
@@ -63,6 +65,17 @@ async function certificate(spec: CertificateSpec): Promise<Uint8Array> {
         critical: true,
         extnValue: new pkijs.BasicConstraints({ cA: true }).toSchema().toBER(false),
         parsedValue: new pkijs.BasicConstraints({ cA: true }),
+      }),
+    );
+  if (spec.keyUsage !== undefined)
+    extensions.push(
+      new pkijs.Extension({
+        extnID: "2.5.29.15",
+        critical: true,
+        extnValue: new asn1js.BitString({
+          valueHex: Uint8Array.of(spec.keyUsage).buffer,
+          unusedBits: 1,
+        }).toBER(false),
       }),
     );
   cert.extensions = extensions;
@@ -105,7 +118,15 @@ export async function makeFakeAmdPki(
   tcb: FakeTcb,
   hwid: Uint8Array,
   from: Date,
-  options: { readonly askIsCa?: boolean; readonly vcekIssuedByArk?: boolean } = {},
+  options: {
+    readonly askIsCa?: boolean;
+    readonly vcekIssuedByArk?: boolean;
+    /** Subject CN of the leaf (default "SEV-VCEK"). */
+    readonly vcekSubject?: string;
+    readonly vcekIsCa?: boolean;
+    /** keyUsage octet of the ASK (default: none). */
+    readonly askKeyUsage?: number;
+  } = {},
 ): Promise<FakeAmdPki> {
   const arkKey = (await crypto.subtle.generateKey(RSA, true, ["sign", "verify"])) as CryptoKeyPair;
   const askKey = (await crypto.subtle.generateKey(RSA, true, ["sign", "verify"])) as CryptoKeyPair;
@@ -134,6 +155,7 @@ export async function makeFakeAmdPki(
     notBefore: from,
     notAfter,
     ca: options.askIsCa ?? true,
+    ...(options.askKeyUsage !== undefined ? { keyUsage: options.askKeyUsage } : {}),
   });
   const extensions = [
     extension("1.3.6.1.4.1.3704.1.1", spl(product === "turin" ? 1 : 0)),
@@ -149,14 +171,14 @@ export async function makeFakeAmdPki(
     extension("1.3.6.1.4.1.3704.1.4", hwid),
   ];
   const vcekDer = await certificate({
-    subject: "SEV-VCEK",
+    subject: options.vcekSubject ?? "SEV-VCEK",
     issuer: options.vcekIssuedByArk ? `ARK-${p}` : `SEV-${p}`,
     serial: 0,
     publicKey: vcekKey.publicKey,
     signingKey: options.vcekIssuedByArk ? arkKey.privateKey : askKey.privateKey,
     notBefore: from,
     notAfter,
-    ca: false,
+    ca: options.vcekIsCa ?? false,
     extensions,
   });
   return {
