@@ -301,7 +301,14 @@ export async function verifyBundle(
       ...(gpu.rims ? { rims: [...gpu.rims] } : {}),
       nonce: gpuNonce,
       now,
-      ...(policy.gpu.nvidia !== undefined ? { policy: policy.gpu.nvidia } : {}),
+      // Simulated GPUs have no RIMs (NVIDIA signs RIMs): measurements of simulated evidence are
+      // accepted unchecked, by name, and echoed in the GPU result's `unchecked`. Real GPUs follow
+      // the NVIDIA verifier's strict default unless `gpu.nvidia` says otherwise.
+      ...(simulated
+        ? { policy: { requireRimMatch: false, ...policy.gpu.nvidia } }
+        : policy.gpu.nvidia !== undefined
+          ? { policy: policy.gpu.nvidia }
+          : {}),
       ...(offline !== undefined ? { offline } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(simulated && devRoots.nvidia ? { roots: devRoots.nvidia } : {}),
@@ -340,13 +347,31 @@ export async function verifyBundle(
   }
   if (bundle.gpus.length > 1) {
     await list.run("gpu_distinct", LABEL.gpu_distinct, () => {
-      const leaves = bundle.gpus.map((g) => toHex(g.certificates[0] ?? new Uint8Array()));
-      if (new Set(leaves).size !== leaves.length) {
-        throw new EvidenceInvalidError(
-          "bundle_gpu_duplicate",
-          "the same GPU appears more than once in the bundle",
-        );
-      }
+      // A device is what its leaf certificate signs for (leaf key, UEID = serial), not the
+      // certificate's bytes: the envelope and the ECDSA signature (r, n − s) can be re-encoded, so a
+      // re-encoded copy of one GPU's leaf must not count as a second GPU.
+      const seen = new Map<string, number>();
+      bundle.gpus.forEach((gpu, i) => {
+        const identity = gpus[i]?.device;
+        let ids: string[];
+        if (identity) ids = [`key:${identity.publicKey}`, `ueid:${identity.ueid}`];
+        else {
+          try {
+            const leaf = parseCertificate(gpu.certificates[0] ?? new Uint8Array());
+            ids = [`key:${toHex(leaf.publicKey.spki)}`, `serial:${leaf.issuer}:${leaf.serialNumber}`];
+          } catch {
+            ids = [`bytes:${toHex(gpu.certificates[0] ?? new Uint8Array())}`];
+          }
+        }
+        const first = ids.map((id) => seen.get(id)).find((at) => at !== undefined);
+        if (first !== undefined) {
+          throw new EvidenceInvalidError(
+            "bundle_gpu_duplicate",
+            `GPU ${i} is the same device as GPU ${first} (same leaf key or UEID): one GPU counted twice`,
+          );
+        }
+        for (const id of ids) seen.set(id, i);
+      });
     });
   }
 

@@ -151,3 +151,26 @@ export function requireOption(value: unknown, usage: string): string {
     throw new AttestArgumentError("cli_arguments_invalid", `${usage} is required`);
   return value;
 }
+
+/**
+ * The checks named by `--allow-unchecked NAME[,NAME]` (repeatable), each one of `known`. Verification
+ * is strict by default: a check that did not happen makes the result `ok: false` unless it is named
+ * here, and the JSON output echoes the names in `unchecked`.
+ * @throws AttestArgumentError `cli_arguments_invalid` for a name not in `known`
+ */
+export function allowUncheckedOption<T extends string>(value: unknown, known: readonly T[]): T[] {
+  const names = ((value as string[] | undefined) ?? []).flatMap((v) =>
+    v
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  );
+  for (const name of names) {
+    if (!known.includes(name as T))
+      throw new AttestArgumentError(
+        "cli_arguments_invalid",
+        `--allow-unchecked: unknown check "${name}" (${known.join(", ")})`,
+      );
+  }
+  return [...new Set(names)] as T[];
+}

@@ -71,6 +71,8 @@ describe("peer-attest verify nvidia", () => {
       V("nvtrust/ppcie/decoded/gpu_evidence_0.evidence.bin"),
       "--cert-chain",
       join(dir, "chain.b64"),
+      "--allow-unchecked",
+      "nonce,measurements",
       "--offline",
       "--now",
       "2026-06-01T00:00:00Z",
@@ -87,6 +89,10 @@ describe("peer-attest verify nvidia", () => {
       V(`${SDK}/sample_attestation_data/switch/switchAttestationReportInvalidSignature.bin`),
       "--cert-chain",
       V(`${SDK}/sample_attestation_data/switch/switchCertChain.txt`),
+      "--allow-unchecked",
+      "nonce",
+      "--allow-unchecked",
+      "measurements",
       "--offline",
       "--now",
       "2026-06-01T00:00:00Z",
@@ -96,6 +102,33 @@ describe("peer-attest verify nvidia", () => {
     expect(JSON.parse(out).errors.map((e: { code: string }) => e.code)).toEqual([
       "nvidia_spdm_signature_invalid",
     ]);
+  });
+
+  it("no --nonce and no RIM: exit 1 with both reasons unless named (issue #11)", async () => {
+    const args = [
+      "--evidence",
+      V("nvtrust/hopperAttestationReport.bin"),
+      "--cert-chain",
+      V("nvtrust/hopperCertChain.txt"),
+      "--offline",
+      "--now",
+      "2026-06-01T00:00:00Z",
+      "--json",
+    ];
+    const refused = await cli(args);
+    expect(refused.code).toBe(1);
+    const json = JSON.parse(refused.out);
+    expect([json.ok, json.verified, json.unchecked]).toEqual([false, true, []]);
+    expect(json.errors.map((e: { code: string }) => e.code)).toEqual([
+      "nvidia_policy_rim_required",
+      "nvidia_policy_nonce_unchecked",
+    ]);
+    const onlyNonce = await cli([...args, "--allow-unchecked", "nonce"]);
+    expect(onlyNonce.code).toBe(1);
+    const accepted = await cli([...args, "--allow-unchecked", "nonce,measurements"]);
+    expect(accepted.code).toBe(0);
+    expect(JSON.parse(accepted.out).unchecked).toEqual(["nonce", "measurements"]);
+    expect((await cli([...args, "--allow-unchecked", "tcb"])).code).toBe(2);
   });
 
   it("a policy file that the evidence does not meet: exit 1, verified true", async () => {
@@ -109,6 +142,8 @@ describe("peer-attest verify nvidia", () => {
       V("nvtrust/hopperAttestationReport.bin"),
       "--cert-chain",
       V("nvtrust/hopperCertChain.txt"),
+      "--allow-unchecked",
+      "nonce",
       "--offline",
       "--policy",
       join(dir, "policy.json"),
@@ -144,6 +179,8 @@ describe("peer-attest verify nvidia", () => {
       V("nvtrust/hopperAttestationReport.bin"),
       "--cert-chain",
       V("nvtrust/hopperCertChain.txt"),
+      "--allow-unchecked",
+      "nonce",
       "--offline",
       "--policy",
       join(dir, "policy.json"),

@@ -3,6 +3,7 @@ import { AttestArgumentError } from "../common/errors.js";
 import { parseNvidiaPolicy } from "../nvidia/policy.js";
 import { type NvidiaVerificationResult, verifyNvidiaEvidence } from "../nvidia/verify.js";
 import {
+  allowUncheckedOption,
   COMMON_VERIFY_OPTIONS,
   EXIT_OK,
   exitCodeOf,
@@ -20,13 +21,18 @@ Options:
   --evidence FILE      SPDM GET_MEASUREMENTS request + signed response: raw bytes or hex text (required)
   --cert-chain FILE    device certificate chain, leaf first: PEM, or base64 of PEM (required)
   --rim FILE           a RIM (SWID XML); repeat for driver and VBIOS RIMs
-  --nonce HEX          the 32-byte nonce the evidence must answer
+  --nonce HEX          the 32-byte nonce the evidence must answer (required unless
+                       --allow-unchecked nonce)
+  --allow-unchecked NAME[,NAME]  accept by name what was not checked: nonce (freshness),
+                       measurements (no or incomplete RIMs); echoed as "unchecked"
   --offline            never use the network: no OCSP (revocationChecked: false), no RIM service
   --policy FILE        policy JSON (docs/nvidia.md, schemas/nvidia-policy.schema.json)
   --now ISO            verification time (ISO 8601 or Unix seconds; default: now)
   --json               print one JSON object
 
 Without --rim and without --offline, RIMs are fetched from NVIDIA's RIM service.
+Strict by default: evidence whose freshness (no --nonce) or measurements (no matching driver and
+VBIOS RIMs) were not checked is rejected (exit 1) unless --allow-unchecked names them.
 Exit status: 0 accepted, 1 rejected, 2 unusable input (including collateral unavailable).
 `;
 
@@ -47,6 +53,8 @@ export function nvidiaResultJson(result: NvidiaVerificationResult): Record<strin
     mode: result.mode,
     rims: result.rims,
     trailingBytes: result.evidence.trailingBytes,
+    unchecked: result.unchecked,
+    policyViolations: result.policyViolations,
   };
 }
 
@@ -57,6 +65,7 @@ export async function verifyNvidiaCommand(args: readonly string[]): Promise<numb
     "cert-chain": { type: "string" },
     rim: { type: "string", multiple: true },
     nonce: { type: "string" },
+    "allow-unchecked": { type: "string", multiple: true },
     ...COMMON_VERIFY_OPTIONS,
   });
   if (values.help) {
@@ -71,8 +80,14 @@ export async function verifyNvidiaCommand(args: readonly string[]): Promise<numb
   );
   const rimFiles = (values.rim as string[] | undefined) ?? [];
   const rims = rimFiles.map((file) => new TextDecoder().decode(readInputFile(file, "RIM")));
-  const policy =
-    typeof values.policy === "string" ? parseNvidiaPolicy(readJsonFile(values.policy, "policy")) : undefined;
+  const filePolicy =
+    typeof values.policy === "string" ? parseNvidiaPolicy(readJsonFile(values.policy, "policy")) : {};
+  const allowUnchecked = allowUncheckedOption(values["allow-unchecked"], ["nonce", "measurements"] as const);
+  const policy = {
+    ...filePolicy,
+    ...(allowUnchecked.includes("nonce") ? { requireNonce: false } : {}),
+    ...(allowUnchecked.includes("measurements") ? { requireRimMatch: false } : {}),
+  };
   if (typeof values.nonce === "string" && !/^(0x)?[0-9a-fA-F]{64}$/.test(values.nonce)) {
     throw new AttestArgumentError("cli_arguments_invalid", "--nonce must be 32 bytes of hex");
   }

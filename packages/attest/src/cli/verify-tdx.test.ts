@@ -126,11 +126,32 @@ describe("peer-attest verify tdx", () => {
     ]);
   });
 
+  it("--signatures-only without --allow-unchecked tcb: exit 1, tdx_tcb_unchecked (issue #11)", async () => {
+    const args = [
+      "--quote",
+      vectorPath("tdx/google-go-tdx-guest/quote_v5_sample.dat"),
+      "--signatures-only",
+      "--offline",
+      "--now",
+      "2026-02-03T01:00:00Z",
+      "--json",
+    ];
+    expect(await run(args)).toBe(1);
+    const refused = JSON.parse(out);
+    expect([refused.ok, refused.verified, refused.unchecked]).toEqual([false, true, []]);
+    expect(refused.errors.map((e: { code: string }) => e.code)).toEqual(["tdx_tcb_unchecked"]);
+    expect(await run([...args, "--allow-unchecked", "tcb"])).toBe(0);
+    expect(out).toMatch(/"unchecked": \[\s*"tcb"\s*\]/);
+    expect(await run([...args, "--allow-unchecked", "nonce"])).toBe(2);
+  });
+
   it("--signatures-only on the v5 sample: exit 0, tcbStatus NotEvaluated; readable table with ✓", async () => {
     const code = await run([
       "--quote",
       vectorPath("tdx/google-go-tdx-guest/quote_v5_sample.dat"),
       "--signatures-only",
+      "--allow-unchecked",
+      "tcb",
       "--offline",
       "--now",
       "2026-02-03T01:00:00Z",

@@ -3,6 +3,7 @@ import { DiskCollateralCache } from "../tdx/collateral-disk-cache.js";
 import { parseTdxPolicy } from "../tdx/policy.js";
 import { type TdxVerificationResult, verifyTdxQuote } from "../tdx/verify.js";
 import {
+  allowUncheckedOption,
   COMMON_VERIFY_OPTIONS,
   EXIT_OK,
   exitCodeOf,
@@ -19,7 +20,9 @@ const HELP = `peer-attest verify tdx: verify an Intel TDX or SGX DCAP quote.
 Options:
   --quote FILE         the quote: raw bytes, hex or base64 text (required)
   --collateral FILE    collateral JSON: dcap-qvl QuoteCollateralV3 or the PCS container (docs/tdx.md)
-  --signatures-only    check the signatures and the PCK chain only (TCB status NotEvaluated)
+  --signatures-only    check the signatures and the PCK chain only (TCB status NotEvaluated);
+                       rejected (tdx_tcb_unchecked) unless --allow-unchecked tcb
+  --allow-unchecked tcb  accept, by name, that the TCB was not evaluated (echoed as "unchecked")
   --offline            never use the network; without --collateral (or a cached entry) this is an error
   --policy FILE        policy JSON (default: UpToDate only, no advisories, no debug)
   --now ISO            verification time (ISO 8601 or Unix seconds; default: now)
@@ -61,6 +64,7 @@ export function tdxResultJson(result: TdxVerificationResult): Record<string, unk
     trailingBytes: result.trailingBytes,
     collateralWindow: result.collateralWindow,
     tcb: result.tcb,
+    unchecked: result.unchecked,
   };
 }
 
@@ -70,6 +74,7 @@ export async function verifyTdxCommand(args: readonly string[]): Promise<number>
     quote: { type: "string" },
     collateral: { type: "string" },
     "signatures-only": { type: "boolean" },
+    "allow-unchecked": { type: "string", multiple: true },
     "pcs-url": { type: "string" },
     "cache-dir": { type: "string" },
     ...COMMON_VERIFY_OPTIONS,
@@ -93,6 +98,7 @@ export async function verifyTdxCommand(args: readonly string[]): Promise<number>
     policy,
     offline,
     signaturesOnly: values["signatures-only"] === true,
+    allowUnchecked: allowUncheckedOption(values["allow-unchecked"], ["tcb"] as const),
     // The network is reached only here, at the CLI boundary, and never with --offline.
     fetch: offline ? undefined : globalThis.fetch,
     pcsBaseUrl: values["pcs-url"] as string | undefined,

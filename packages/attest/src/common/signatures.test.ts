@@ -23,6 +23,9 @@ import {
   verifyCertificateSignature,
 } from "./x509.js";
 
+/** Tests about other checks accept unchecked freshness and measurements by name (issue #11 defaults). */
+const UNCHECKED = { policy: { requireNonce: false, requireRimMatch: false } } as const;
+
 /**
  * Node runs signature checks on node:crypto and browsers on WebCrypto. Both backends must give the
  * same verdicts on the real vectors, and the whole verifiers must give the same results on either,
@@ -158,7 +161,7 @@ describe.each(BACKENDS)("signatures on %s", (backend) => {
 
   it("verifyNvidiaEvidence: the nvtrust Hopper report is accepted; the invalid-signature blob is not", async () => {
     fresh(backend);
-    const offline = { offline: true, now: AT.device, nonce: NONCE_931D } as const;
+    const offline = { offline: true, ...UNCHECKED, now: AT.device, nonce: NONCE_931D } as const;
     const good = await verifyNvidiaEvidence(bytes(NV.nvtrustReport), {
       ...offline,
       certChain: text(NV.nvtrustChain),

@@ -5,6 +5,9 @@ import { defaultRimRoots } from "./roots.js";
 import { AT, bytes, NONCE_931D, NV, text } from "./test-vectors.js";
 import { type VerifyNvidiaOptions, verifyNvidiaEvidence } from "./verify.js";
 
+/** Tests about other checks accept unchecked freshness and measurements by name (issue #11 defaults). */
+const UNCHECKED = { policy: { requireNonce: false, requireRimMatch: false } } as const;
+
 /**
  * Named corruptions of real evidence, chains and RIMs, each with the exact outcome: either the code
  * thrown (unusable input) or the exact list of result error codes. Every tamper works on a copy.
@@ -291,7 +294,13 @@ describe("named corruptions of real NVIDIA evidence", () => {
     const certChain = (row.chain ?? ((p) => p))(text(NV.nvtrustChain));
     expect(
       await outcome(() =>
-        verifyNvidiaEvidence(evidence, { certChain, now: AT.device, offline: true, ...row.options }),
+        verifyNvidiaEvidence(evidence, {
+          certChain,
+          now: AT.device,
+          offline: true,
+          ...UNCHECKED,
+          ...row.options,
+        }),
       ),
     ).toEqual(row.expect);
   });
@@ -304,6 +313,7 @@ describe("named corruptions of real NVIDIA evidence", () => {
           nonce: NONCE_931D,
           now: AT.device,
           offline: true,
+          ...UNCHECKED,
         }),
       ),
     ).toEqual({ errors: [] });
@@ -314,6 +324,7 @@ describe("named corruptions of real NVIDIA evidence", () => {
           rims: [text(NV.rims.switchBios)],
           now: AT.switchRim,
           offline: true,
+          ...UNCHECKED,
         }),
       ),
     ).toEqual({ errors: [] });
@@ -330,6 +341,7 @@ describe("named corruptions of a real RIM", () => {
           rims: [rim],
           now: AT.switchRim,
           offline: true,
+          ...UNCHECKED,
           ...row.options,
         }),
       ),

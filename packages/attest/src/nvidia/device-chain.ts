@@ -1,4 +1,4 @@
-import { fromBase64 } from "../common/bytes.js";
+import { fromBase64, toHex } from "../common/bytes.js";
 import { AttestError, EvidenceInvalidError, EvidenceParseError } from "../common/errors.js";
 import {
   type Certificate,
@@ -22,6 +22,12 @@ export interface NvidiaDeviceIdentity {
   readonly hardwareModel: string | undefined;
   /** Leaf serial number in decimal (the NRAS `ueid` claim). */
   readonly ueid: string;
+  /**
+   * The leaf's SubjectPublicKeyInfo (hex DER): the key that signed the evidence. Devices are told
+   * apart by this and by `ueid`, both inside the signed part of the certificate, never by the
+   * certificate's bytes (its envelope and ECDSA signature can be re-encoded).
+   */
+  readonly publicKey: string;
 }
 
 /**
@@ -99,7 +105,34 @@ export function deviceIdentity(path: readonly Certificate[]): NvidiaDeviceIdenti
     leaf: cn,
     hardwareModel: path[1] ? commonName(path[1].subject) : undefined,
     ueid: decimalSerial(leaf.serialNumber),
+    publicKey: toHex(leaf.publicKey.spki),
   };
+}
+
+/** NVIDIA's device chains: leaf → (BROM →) provisioner ICA (→ identity) → Device Identity CA. */
+const MAX_DEVICE_PATH = 5;
+const MIN_DEVICE_PATH = 3;
+
+/**
+ * Device chain roles by position: the leaf (the key that signs SPDM responses) is an end entity
+ * whose key usage allows signing; every certificate above it is a CA (checked on the path); the
+ * path is 3 to 5 certificates deep, as NVIDIA issues them.
+ * @throws EvidenceInvalidError `nvidia_device_chain_role_invalid`, `nvidia_device_chain_depth_invalid`
+ */
+function checkDeviceRoles(chain: VerifiedChain): void {
+  const leaf = chain.path[0] as Certificate;
+  if (leaf.isCa || !leaf.keyUsage?.has("digitalSignature")) {
+    throw new EvidenceInvalidError(
+      "nvidia_device_chain_role_invalid",
+      `device leaf "${leaf.subject}" is ${leaf.isCa ? "a CA certificate" : "not an end entity whose key usage allows signing"}`,
+    );
+  }
+  if (chain.path.length < MIN_DEVICE_PATH || chain.path.length > MAX_DEVICE_PATH) {
+    throw new EvidenceInvalidError(
+      "nvidia_device_chain_depth_invalid",
+      `device chain is ${chain.path.length} certificates deep; NVIDIA device chains are ${MIN_DEVICE_PATH} to ${MAX_DEVICE_PATH}`,
+    );
+  }
 }
 
 let verifiedChains = new WeakMap<
@@ -118,7 +151,8 @@ export interface DeviceChainOptions {
  * only the root (TRUSTEE `hopper_cert_chain_case2`) has no signing certificate and is rejected.
  * Chain failures from the shared X.509 code are re-coded `nvidia_device_<code>` so a caller can
  * tell a device-chain failure from a RIM-chain one.
- * @throws EvidenceInvalidError `nvidia_device_chain_too_short`, `nvidia_device_certificate_chain_incomplete`,
+ * @throws EvidenceInvalidError `nvidia_device_chain_too_short`, `nvidia_device_chain_role_invalid`,
+ *   `nvidia_device_chain_depth_invalid`, `nvidia_device_certificate_chain_incomplete`,
  *   `nvidia_device_certificate_chain_untrusted`, `nvidia_device_certificate_signature_invalid`,
  *   `nvidia_device_certificate_not_ca`, `nvidia_device_certificate_expired`, `nvidia_device_certificate_not_yet_valid`
  */
@@ -152,6 +186,7 @@ export async function verifyDeviceChain(
       cache: options.cache,
       label: "NVIDIA device",
     });
+    checkDeviceRoles(chain);
     // Only a verified chain is remembered, for the same leaf, intermediates and roots objects; the
     // validity window is re-checked against each call's `now` above.
     if (options.cache)

@@ -7,6 +7,9 @@ import { buildOcspRequest, checkOcspResponse, checkRevocation, OcspCache } from 
 import { AT, bytes, NV, text } from "./test-vectors.js";
 import { verifyNvidiaEvidence } from "./verify.js";
 
+/** Tests about other checks accept unchecked freshness and measurements by name (issue #11 defaults). */
+const UNCHECKED = { policy: { requireNonce: false, requireRimMatch: false } } as const;
+
 /**
  * A local PKI made in the test (P-384 CA + leaf) and an OCSP responder signing with the CA key, so
  * the online path runs end to end without NVIDIA's responder. Nothing here is NVIDIA's key.
@@ -275,6 +278,7 @@ describe("verifyNvidiaEvidence online vs offline", () => {
       rims: [text(NV.rims.switchBios)],
       now: AT.switchRim,
       offline: true,
+      ...UNCHECKED,
       fetch: spy,
     });
     expect([r.ok, r.revocationChecked, called]).toEqual([true, false, false]);
@@ -287,6 +291,7 @@ describe("verifyNvidiaEvidence online vs offline", () => {
       certChain: text(NV.switchChain),
       rims: [],
       now: AT.switchRim,
+      ...UNCHECKED,
       fetch: responder(caKey, "good", calls),
       cache: { ocsp: new OcspCache() },
     });

@@ -5,9 +5,15 @@ import type { NvidiaFeatureMode } from "./opaque-data.js";
 /**
  * What a relying party accepts from verified NVIDIA evidence. Pure data; every key optional; unknown
  * keys are rejected (strict). JSON Schema: `schemas/nvidia-policy.schema.json`.
+ *
+ * Strict by default: freshness (`requireNonce`) and measurements (`requireRimMatch`) are required
+ * unless the policy sets them to `false`, which names exactly what is accepted unchecked.
  */
 export interface NvidiaPolicy {
-  /** RIMs must have been compared (GPU: driver and VBIOS; switch: BIOS) and every active index must match. */
+  /**
+   * RIMs must have been compared (GPU: driver and VBIOS; switch: BIOS) and every active index must
+   * match. Default true; `false` accepts unchecked measurements (echoed as `unchecked: ["measurements"]`).
+   */
   readonly requireRimMatch?: boolean;
   /** Driver versions accepted (exact strings, e.g. "550.90.07"). GPUs only. */
   readonly allowedDriverVersions?: readonly string[];
@@ -19,7 +25,10 @@ export interface NvidiaPolicy {
   readonly allowedModes?: readonly NvidiaFeatureMode[];
   /** OCSP must have been consulted for every certificate (fails in offline mode). */
   readonly requireRevocationChecked?: boolean;
-  /** The caller must have passed the expected nonce (freshness). */
+  /**
+   * The caller must have passed the expected nonce (freshness). Default true; `false` accepts
+   * evidence of unchecked freshness (echoed as `unchecked: ["nonce"]`).
+   */
   readonly requireNonce?: boolean;
   /** Architectures accepted. */
   readonly allowedArchitectures?: readonly NvidiaArchitecture[];
@@ -99,13 +108,13 @@ export function parseNvidiaPolicy(value: unknown): NvidiaPolicy {
  */
 export function validateNvidiaPolicy(facts: NvidiaPolicyFacts, policy: NvidiaPolicy): VerificationIssue[] {
   const out: VerificationIssue[] = [];
-  if (policy.requireRimMatch) {
+  if (policy.requireRimMatch !== false) {
     const needed: ("driver" | "vbios")[] = facts.kind === "switch" ? ["vbios"] : ["driver", "vbios"];
     const missing = needed.filter((k) => !facts.rimKinds.includes(k));
     if (!facts.measurements || missing.length > 0) {
       out.push({
         code: "nvidia_policy_rim_required",
-        message: `policy requires RIM comparison; missing ${missing.length > 0 ? missing.join(" and ") : "RIMs"} RIM`,
+        message: `measurements were not checked: missing ${missing.length > 0 ? missing.join(" and ") : "RIMs"} RIM (required by default; accept unchecked measurements by name with requireRimMatch: false, CLI --allow-unchecked measurements)`,
       });
     } else if (facts.measurements.mismatched.length > 0) {
       out.push({
@@ -152,10 +161,11 @@ export function validateNvidiaPolicy(facts: NvidiaPolicyFacts, policy: NvidiaPol
       message: "policy requires OCSP revocation checking, which did not happen (offline?)",
     });
   }
-  if (policy.requireNonce && !facts.nonceChecked) {
+  if (policy.requireNonce !== false && !facts.nonceChecked) {
     out.push({
       code: "nvidia_policy_nonce_unchecked",
-      message: "policy requires the expected nonce to be checked",
+      message:
+        "freshness was not checked: no expected nonce given (required by default; accept unchecked freshness by name with requireNonce: false, CLI --allow-unchecked nonce)",
     });
   }
   if (

@@ -71,6 +71,7 @@ describe("RIM ids and the RIM service fetcher", () => {
       const r = await verifyNvidiaEvidence(bytes(NV.switchReport), {
         certChain: text(NV.switchChain),
         now: AT.switchRim,
+        policy: { requireNonce: false },
         fetch: fetchBoth,
         cache: { rims },
       });

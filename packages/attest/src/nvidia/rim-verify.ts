@@ -203,6 +203,14 @@ export async function verifyRim(rim: Rim, options: VerifyRimOptions): Promise<Ri
         "nvidia_rim_certificate_chain_incomplete",
         "RIM carries no signer certificate",
       );
+    // The first KeyInfo certificate signs the document: an end entity whose key usage, when
+    // stated, allows signing. A CA key that happens to chain to the root is not a RIM signer.
+    if (signer.isCa || (signer.keyUsage && !signer.keyUsage.has("digitalSignature"))) {
+      throw new EvidenceInvalidError(
+        "nvidia_rim_signer_role_invalid",
+        `RIM signer "${signer.subject}" is ${signer.isCa ? "a CA certificate" : "not allowed to sign (key usage)"}`,
+      );
+    }
     try {
       return await verifyCertificateChain(signer, rest, {
         roots: options.rimRoots ?? defaultRimRoots(),

@@ -7,6 +7,9 @@ import { verifyRim } from "./rim-verify.js";
 import { parseSpdmMeasurements } from "./spdm.js";
 import { AT, bytes, NV, text } from "./test-vectors.js";
 
+/** Tests about other checks accept unchecked freshness and measurements by name (issue #11 defaults). */
+const UNCHECKED = { policy: { requireNonce: false, requireRimMatch: false } } as const;
+
 const codes = (r: { errors: readonly { code: string }[] }) => r.errors.map((e) => e.code);
 
 describe("parseRim on the real RIMs", () => {
@@ -71,7 +74,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
       [NV.rims.vbios5ETestNoGpu, AT.testNoGpu],
       [NV.rims.driverTestNoGpu, AT.testNoGpu],
     ] as const) {
-      const result = await verifyRim(parseRim(text(path)), { now, offline: true });
+      const result = await verifyRim(parseRim(text(path)), { now, offline: true, ...UNCHECKED });
       expect([path, result.ok, codes(result)]).toEqual([path, true, []]);
       expect(result.revocationChecked).toBe(false);
     }
@@ -83,6 +86,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
     const result = await verifyRim(parseRim(text(NV.rims.vbios5EMismatch)), {
       now: AT.vbiosMismatch,
       offline: true,
+      ...UNCHECKED,
     });
     expect(result.ok).toBe(true);
   });
@@ -91,6 +95,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
     const result = await verifyRim(parseRim(text(NV.rims.driver550BadSignature)), {
       now: AT.driver550,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(result)).toEqual(["nvidia_rim_signature_invalid"]);
   });
@@ -99,6 +104,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
     const result = await verifyRim(parseRim(text(NV.rims.switchBadSignature)), {
       now: AT.switchBadSignature,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(result)).toEqual(["nvidia_rim_signature_invalid"]);
   });
@@ -107,11 +113,13 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
     const driver = await verifyRim(parseRim(text(NV.rims.driver535Mismatch)), {
       now: AT.driver535,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(driver)).toEqual(["nvidia_rim_signature_invalid"]);
     const sw = await verifyRim(parseRim(text(NV.rims.switchMismatch)), {
       now: AT.vbiosMismatch,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(sw)).toEqual(["nvidia_rim_signature_invalid"]);
   });
@@ -120,6 +128,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
     const result = await verifyRim(parseRim(text(NV.rims.driver570Expired)), {
       now: AT.device,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(result)).toContain("nvidia_rim_certificate_expired");
     // This file's content was also edited after signing: the signature fails too. Both are reported.
@@ -127,22 +136,32 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
     const inside = await verifyRim(parseRim(text(NV.rims.driver570Expired)), {
       now: new Date("2025-01-01T12:00:00Z"),
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(inside)).not.toContain("nvidia_rim_certificate_expired");
   });
 
   it("rejects the genuine RIM outside its signer window", async () => {
-    const result = await verifyRim(parseRim(text(NV.rims.vbios5EProd)), { now: AT.device, offline: true });
+    const result = await verifyRim(parseRim(text(NV.rims.vbios5EProd)), {
+      now: AT.device,
+      offline: true,
+      ...UNCHECKED,
+    });
     expect(codes(result)).toEqual(["nvidia_rim_certificate_expired"]);
     const early = await verifyRim(parseRim(text(NV.rims.vbios5EProd)), {
       now: new Date("2023-01-01T00:00:00Z"),
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(early)).toEqual(["nvidia_rim_certificate_not_yet_valid"]);
   });
 
   it("rejects a chain that ends at the debug root (incorrect_cert_chain_driver_rim)", async () => {
-    const result = await verifyRim(parseRim(text(NV.rims.incorrectChain)), { now: AT.device, offline: true });
+    const result = await verifyRim(parseRim(text(NV.rims.incorrectChain)), {
+      now: AT.device,
+      offline: true,
+      ...UNCHECKED,
+    });
     // Its signer is issued by "…L3 GH100 001 Debug Only", which is not in the file: the path cannot
     // even be built, let alone reach the CoRIM root.
     expect(codes(result)).toEqual(["nvidia_rim_certificate_chain_incomplete"]);
@@ -153,6 +172,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
     const result = await verifyRim(parseRim(text(NV.rims.driver550)), {
       now: AT.driver550,
       offline: true,
+      ...UNCHECKED,
       rimRoots,
     });
     expect(codes(result)).toEqual(["nvidia_rim_certificate_chain_untrusted"]);

@@ -4,6 +4,9 @@ import { fromBase64 } from "../common/bytes.js";
 import { AT, NONCE_931D, NONCE_PPCIE, ppcieGpu, ppcieSwitch } from "./test-vectors.js";
 import { verifyNvidiaEvidenceSet } from "./verify-set.js";
 
+/** Tests about other checks accept unchecked freshness and measurements by name (issue #11 defaults). */
+const UNCHECKED = { policy: { requireNonce: false, requireRimMatch: false } } as const;
+
 const ppcieSet = () => [
   ...Array.from({ length: 8 }, (_, i) => ppcieGpu(i)),
   ...Array.from({ length: 4 }, (_, i) => ppcieSwitch(i)),
@@ -15,8 +18,9 @@ describe("verifyNvidiaEvidenceSet", () => {
       nonce: NONCE_PPCIE,
       now: AT.device,
       offline: true,
+      ...UNCHECKED,
       expect: { gpus: 8, switches: 4 },
-      policy: { requireNonce: true },
+      policy: { requireNonce: true, requireRimMatch: false },
     });
     expect([set.ok, set.verified, set.gpus, set.switches, set.errors]).toEqual([true, true, 8, 4, []]);
     expect(new Set(set.devices.map((d) => d.device?.ueid)).size).toBe(12);
@@ -32,7 +36,12 @@ describe("verifyNvidiaEvidenceSet", () => {
       "nvidia/nvidia-attestation-sdk/serialized/hopper_evidence.json",
     )[0];
     items[0] = { evidence: fromBase64(foreign?.evidence ?? ""), certChain: foreign?.certificate ?? "" };
-    const set = await verifyNvidiaEvidenceSet(items, { nonce: NONCE_PPCIE, now: AT.device, offline: true });
+    const set = await verifyNvidiaEvidenceSet(items, {
+      nonce: NONCE_PPCIE,
+      now: AT.device,
+      offline: true,
+      ...UNCHECKED,
+    });
     expect(set.ok).toBe(false);
     expect(set.errors.map((e) => e.code)).toEqual(["nvidia_set_device_invalid"]);
     expect(set.devices[0]?.errors.map((e) => e.code)).toEqual(["nvidia_nonce_mismatch"]);
@@ -44,7 +53,7 @@ describe("verifyNvidiaEvidenceSet", () => {
     );
     const set = await verifyNvidiaEvidenceSet(
       entries.map((e) => ({ evidence: fromBase64(e.evidence), certChain: e.certificate })),
-      { nonce: NONCE_931D, now: AT.device, offline: true, expect: { switches: 4 } },
+      { nonce: NONCE_931D, now: AT.device, offline: true, ...UNCHECKED, expect: { switches: 4 } },
     );
     expect(set.errors.map((e) => e.code)).toEqual([
       "nvidia_set_duplicate_device",
@@ -59,6 +68,7 @@ describe("verifyNvidiaEvidenceSet", () => {
       nonce: NONCE_PPCIE,
       now: AT.device,
       offline: true,
+      ...UNCHECKED,
       expect: { gpus: 8, switches: 4 },
     });
     expect(set.errors.map((e) => e.code)).toEqual(["nvidia_set_count_mismatch"]);

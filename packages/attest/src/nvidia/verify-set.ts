@@ -70,17 +70,19 @@ export async function verifyNvidiaEvidenceSet(
         message: `device ${i}: ${d.errors.map((e) => e.code).join(", ")}`,
       });
   });
+  // Devices are told apart by what the device's certificate signs for (leaf key, UEID), never by
+  // the certificate's bytes: its envelope and ECDSA signature can be re-encoded.
   const seen = new Map<string, number>();
   devices.forEach((d, i) => {
-    const id = d.device?.ueid;
-    if (!id) return;
-    const first = seen.get(id);
+    if (!d.device) return;
+    const ids = [`ueid:${d.device.ueid}`, `key:${d.device.publicKey}`];
+    const first = ids.map((id) => seen.get(id)).find((at) => at !== undefined);
     if (first !== undefined)
       fail("set_distinct", "Every device is distinct", {
         code: "nvidia_set_duplicate_device",
-        message: `devices ${first} and ${i} are the same device (ueid ${id})`,
+        message: `devices ${first} and ${i} are the same device (ueid ${d.device.ueid} or leaf key)`,
       });
-    else seen.set(id, i);
+    else for (const id of ids) seen.set(id, i);
   });
   if (!errors.some((e) => e.code === "nvidia_set_duplicate_device"))
     checks.push({ id: "set_distinct", label: "Every device is distinct", status: "pass" });

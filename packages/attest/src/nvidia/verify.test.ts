@@ -7,8 +7,11 @@ import { leafFwid } from "./fwid.js";
 import { AT, bytes, NONCE_931D, NONCE_PPCIE, NV, ppcieGpu, ppcieSwitch, text } from "./test-vectors.js";
 import { type NvidiaVerificationResult, verifyNvidiaEvidence } from "./verify.js";
 
+/** Tests about other checks accept unchecked freshness and measurements by name (issue #11 defaults). */
+const UNCHECKED = { policy: { requireNonce: false, requireRimMatch: false } } as const;
+
 const codes = (r: NvidiaVerificationResult) => r.errors.map((e) => e.code);
-const offline = { offline: true, now: AT.device } as const;
+const offline = { offline: true, ...UNCHECKED, now: AT.device } as const;
 
 describe("verifyNvidiaEvidence: real evidence without RIMs (README C1)", () => {
   it("accepts every genuine GPU and switch blob with its chain", async () => {
@@ -181,7 +184,10 @@ describe("TRUSTEE certificate chain cases (README C4)", () => {
       ...offline,
       certChain: text("nvidia/trustee/hopper_cert_chain_case4.txt"),
     });
-    expect(codes(r)[0]).toBe("nvidia_fwid_missing");
+    // The chain starts at the BROM, a CA: no device leaf in its role (issue #11), then the source's
+    // own verdict, no FWID.
+    expect(codes(r)[0]).toBe("nvidia_device_chain_role_invalid");
+    expect(codes(r)).toContain("nvidia_fwid_missing");
     expect(codes(r)).toContain("nvidia_spdm_signature_invalid");
   });
 });
@@ -194,6 +200,7 @@ describe("evidence + RIMs (README C2/C3, pinned times)", () => {
       nonce: NONCE_931D,
       now: AT.switchRim,
       offline: true,
+      ...UNCHECKED,
     });
     expect([r.ok, codes(r)]).toEqual([true, []]);
     expect(r.measurements).toEqual({ total: 31, matched: 31, mismatched: [] });
@@ -215,6 +222,7 @@ describe("evidence + RIMs (README C2/C3, pinned times)", () => {
       rims: [text(NV.rims.switchBadSignature)],
       now: AT.switchBadSignature,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(r)).toContain("nvidia_rim_signature_invalid");
     expect(r.measurements?.mismatched).toEqual([0, 1]);
@@ -226,6 +234,7 @@ describe("evidence + RIMs (README C2/C3, pinned times)", () => {
       rims: [text(NV.rims.switchMismatch)],
       now: AT.vbiosMismatch,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(r)).toEqual(["nvidia_rim_signature_invalid", "nvidia_measurement_mismatch"]);
     expect(r.measurements?.mismatched.length).toBe(11);
@@ -237,6 +246,7 @@ describe("evidence + RIMs (README C2/C3, pinned times)", () => {
       rims: [text(NV.rims.vbios5EProd)],
       now: AT.vbiosProd,
       offline: true,
+      ...UNCHECKED,
     });
     expect([r.ok, codes(r), r.measurements]).toEqual([true, [], { total: 12, matched: 12, mismatched: [] }]);
   });
@@ -247,6 +257,7 @@ describe("evidence + RIMs (README C2/C3, pinned times)", () => {
       rims: [text(NV.rims.vbios5EMismatch), text(NV.rims.driver535Mismatch)],
       now: AT.vbiosMismatch,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(r)).toContain("nvidia_measurement_mismatch");
     expect(r.measurements?.mismatched).toEqual([
@@ -262,6 +273,7 @@ describe("evidence + RIMs (README C2/C3, pinned times)", () => {
       rims: [text(NV.rims.driver570Expired)],
       now: AT.device,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(r)).toContain("nvidia_rim_certificate_expired");
     expect(r.verified).toBe(false);
@@ -273,6 +285,7 @@ describe("evidence + RIMs (README C2/C3, pinned times)", () => {
       rims: [text(NV.rims.driverTestNoGpu), text(NV.rims.vbios5ETestNoGpu)],
       now: AT.testNoGpu,
       offline: true,
+      ...UNCHECKED,
     });
     expect(codes(r)).toEqual([
       "nvidia_rim_version_mismatch",
@@ -311,9 +324,10 @@ describe("JSON containers (attestation-sdk serialized evidence)", () => {
     const r = await verifyNvidiaEvidence(fromBase64((entry as Entry).evidence), {
       ...offline,
       certChain: (entry as Entry).certificate,
-      policy: { requireRevocationChecked: true },
+      policy: { requireRevocationChecked: true, requireNonce: false, requireRimMatch: false },
     });
     expect([r.verified, r.ok, codes(r)]).toEqual([true, false, ["nvidia_policy_revocation_unchecked"]]);
+    expect(r.unchecked).toEqual(["nonce", "measurements"]);
   });
 });
 
@@ -353,6 +367,7 @@ describe("policy", () => {
       nonce: NONCE_931D,
       now: AT.switchRim,
       offline: true,
+      ...UNCHECKED,
       policy: {
         requireRimMatch: true,
         allowedVbiosVersions: ["96.10.55.00.01"],
@@ -401,6 +416,7 @@ describe("unusable input throws", () => {
             certChain: text(NV.nvtrustChain),
             now: new Date(Number.NaN),
             offline: true,
+            ...UNCHECKED,
           }),
         "nvidia_argument_invalid",
       ],

@@ -87,7 +87,15 @@ export interface NvidiaVerificationResult {
   /** Verification errors, then policy violations. */
   readonly errors: readonly VerificationIssue[];
   readonly policyViolations: readonly VerificationIssue[];
+  /**
+   * Checks that did not happen and that the policy accepted by name: `"nonce"` (`requireNonce:
+   * false`), `"measurements"` (`requireRimMatch: false`). Empty when everything was checked.
+   */
+  readonly unchecked: readonly NvidiaUncheckable[];
 }
+
+/** What an NVIDIA policy may accept unchecked by name. */
+export type NvidiaUncheckable = "nonce" | "measurements";
 
 const defaultCache: Required<NvidiaVerifierCache> = {
   signatures: new SignatureVerdictCache(),
@@ -355,6 +363,13 @@ export async function verifyNvidiaEvidence(
     },
     policy,
   );
+  const rimsComplete =
+    measurements !== null &&
+    (device.kind === "switch" ? ["vbios"] : ["driver", "vbios"]).every((k) => rims.some((r) => r.kind === k));
+  const unchecked: NvidiaUncheckable[] = [
+    ...(nonce === undefined && policy.requireNonce === false ? (["nonce"] as const) : []),
+    ...(!rimsComplete && policy.requireRimMatch === false ? (["measurements"] as const) : []),
+  ];
   for (const violation of policyViolations)
     list.fail(
       violation.code,
@@ -384,5 +399,6 @@ export async function verifyNvidiaEvidence(
     checks: list.checks,
     errors: list.errors,
     policyViolations,
+    unchecked,
   };
 }

@@ -295,4 +295,3 @@ describe("AMD roles by position (issue #11)", () => {
     ]);
   });
 });
-

@@ -185,6 +185,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
   it("go-tdx-guest SPR quote, signatures only at 2023-07-01: verified, chain leaf → Platform CA → root", async () => {
     const result = await verifyTdxQuote(readVector(`${GTDX}/tdx_prod_quote_SPR_E4.dat`), {
       signaturesOnly: true,
+      allowUnchecked: ["tcb"],
       now: "2023-07-01T01:00:00Z",
     });
     expect(result.verified).toBe(true);
@@ -198,7 +199,11 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
 
   it("go-tdx-guest SPR quote at 2053-07-01: the PCK leaf has expired; the collateral too", async () => {
     const quote = readVector(`${GTDX}/tdx_prod_quote_SPR_E4.dat`);
-    const signatures = await verifyTdxQuote(quote, { signaturesOnly: true, now: "2053-07-01T01:00:00Z" });
+    const signatures = await verifyTdxQuote(quote, {
+      signaturesOnly: true,
+      allowUnchecked: ["tcb"],
+      now: "2053-07-01T01:00:00Z",
+    });
     expect(codes(signatures)).toEqual(["certificate_expired"]);
     const full = await verifyTdxQuote(quote, {
       collateral: goTdxGuestCollateral(),
@@ -216,6 +221,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
   it("go-tdx-guest quote_v5_sample (PCK chain only) → signatures-only passes at 2026-02-03", async () => {
     const result = await verifyTdxQuote(readVector(`${GTDX}/quote_v5_sample.dat`), {
       signaturesOnly: true,
+      allowUnchecked: ["tcb"],
       now: "2026-02-03T01:00:00Z",
     });
     expect(result.verified).toBe(true);
@@ -268,7 +274,11 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     expect(result.verified).toBe(true);
     expect(toHex(result.pck?.fmspc as Uint8Array)).toBe("00606a000000");
     // Its ATTRIBUTES flags 0x07 include DEBUG (bit 1): genuine, but a debug enclave.
-    const signaturesOnly = await verifyTdxQuote(quote, { signaturesOnly: true, now: "2025-01-01T00:00:00Z" });
+    const signaturesOnly = await verifyTdxQuote(quote, {
+      signaturesOnly: true,
+      allowUnchecked: ["tcb"],
+      now: "2025-01-01T00:00:00Z",
+    });
     expect(signaturesOnly).toMatchObject({ verified: true, ok: false, debug: true, kind: "sgx" });
     expect(codes(signaturesOnly)).toEqual(["policy_debug_forbidden"]);
     const qeIdentity = parseQeIdentity(
@@ -325,7 +335,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
 
   it("an unparseable quote throws EvidenceParseError; malformed collateral throws collateral_malformed", async () => {
     await expect(
-      verifyTdxQuote(new Uint8Array(10), { now: new Date(), signaturesOnly: true }),
+      verifyTdxQuote(new Uint8Array(10), { now: new Date(), signaturesOnly: true, allowUnchecked: ["tcb"] }),
     ).rejects.toMatchObject({ code: "tdx_quote_truncated" });
     await expect(
       verifyTdxQuote(readVector(`${PHALA}/tdx_quote`), { now: new Date(), collateral: "{}" }),
@@ -333,7 +343,11 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
       code: "collateral_malformed",
     });
     await expect(
-      verifyTdxQuote(readVector(`${PHALA}/tdx_quote`), { now: "yesterday", signaturesOnly: true }),
+      verifyTdxQuote(readVector(`${PHALA}/tdx_quote`), {
+        now: "yesterday",
+        signaturesOnly: true,
+        allowUnchecked: ["tcb"],
+      }),
     ).rejects.toMatchObject({ code: "tdx_now_invalid" });
   });
 });

@@ -60,6 +60,12 @@ export interface VerifyTdxOptions {
    * TCB rules (statuses, advisories) do not apply, its other rules do.
    */
   readonly signaturesOnly?: boolean;
+  /**
+   * Checks the caller accepts as not done, by name. Strict by default: a quote whose TCB was not
+   * evaluated (`signaturesOnly`) is `ok: false` with `tdx_tcb_unchecked` unless this lists `"tcb"`.
+   * What was accepted unchecked is echoed in the result's `unchecked`.
+   */
+  readonly allowUnchecked?: readonly TdxUncheckable[];
   /** Never touch the network: collateral must be given or be in `cache`. */
   readonly offline?: boolean;
   /** Trust anchors overriding the pinned Intel SGX Root CA (PEM text, DER, or parsed). */
@@ -71,6 +77,9 @@ export interface VerifyTdxOptions {
   /** Collateral cache for the fetcher. */
   readonly cache?: TdxCollateralCache;
 }
+
+/** What a TDX caller may accept unchecked by name (see `allowUnchecked`). */
+export type TdxUncheckable = "tcb";
 
 /** The verification result: the fields the CLI prints with `--json`. Hex is lowercase. */
 export interface TdxVerificationResult extends TdxPolicyFacts {
@@ -92,6 +101,8 @@ export interface TdxVerificationResult extends TdxPolicyFacts {
   readonly trailingBytes: number;
   /** Policy violations only (also in `errors`). */
   readonly policyViolations: readonly VerificationIssue[];
+  /** Checks not done that the caller accepted by name (`allowUnchecked`), e.g. `["tcb"]`. */
+  readonly unchecked: readonly TdxUncheckable[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1004,6 +1015,13 @@ export async function verifyTdxQuote(
   if (typeof options !== "object" || options === null)
     throw new AttestArgumentError("tdx_options_invalid", "options with `now` are required");
   const now = toVerificationTime(options.now);
+  for (const item of options.allowUnchecked ?? []) {
+    if (item !== "tcb")
+      throw new AttestArgumentError(
+        "tdx_options_invalid",
+        `allowUnchecked: unknown check ${JSON.stringify(item)} (only "tcb")`,
+      );
+  }
   const parsed = parseTdxQuote(quote);
   const roots = resolveRoots(options.roots);
   const list = new CheckList();
@@ -1152,6 +1170,8 @@ export async function verifyTdxQuote(
   }
 
   const verified = !list.failed;
+  const tcbAccepted = options.allowUnchecked?.includes("tcb") === true;
+  const unchecked: TdxUncheckable[] = options.signaturesOnly && tcbAccepted ? ["tcb"] : [];
   const base = facts(parsed);
   const policyFacts: TdxPolicyFacts = { ...base, tcbStatus, advisoryIds: tcb?.advisoryIds ?? [] };
   // The policy speaks about genuine evidence only; with --signatures-only the TCB rules are moot
@@ -1164,13 +1184,20 @@ export async function verifyTdxQuote(
       policyViolations = policyViolations.filter(
         (v) => v.code !== "policy_tcb_status_not_allowed" && v.code !== "policy_advisory_not_allowed",
       );
+      // Secure default: what was not checked is not accepted, unless the caller says so by name.
+      if (!tcbAccepted)
+        policyViolations.unshift({
+          code: "tdx_tcb_unchecked",
+          message:
+            'the TCB was not evaluated (signatures only: no collateral); accept that by name with allowUnchecked: ["tcb"] (CLI: --allow-unchecked tcb)',
+        });
     }
     if (policyViolations.length === 0)
       list.pass(
         "policy",
         LABEL.policy,
         options.signaturesOnly
-          ? "every rule holds (TCB rules not applicable: signatures only)"
+          ? "every rule holds (TCB not evaluated: accepted unchecked by name)"
           : "every rule holds",
       );
     for (const violation of policyViolations) list.fail("policy", LABEL.policy, violation);
@@ -1189,5 +1216,6 @@ export async function verifyTdxQuote(
     collateralWindow,
     trailingBytes: parsed.trailingBytes,
     policyViolations,
+    unchecked,
   };
 }
