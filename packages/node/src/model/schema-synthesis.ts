@@ -71,6 +71,8 @@ class Synthesizer {
   private quotedCursor = 0;
   private wordCursor = 0;
   private numberCursor = 0;
+  /** JSON of the items already in the array being filled, when it wants `uniqueItems`. */
+  private avoid: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly root: unknown,
@@ -188,12 +190,13 @@ class Synthesizer {
       if (needle.length === 0) continue;
       const escaped = needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       const at = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, "u").exec(text)?.index;
-      if (at !== undefined && at < bestAt) {
+      if (at !== undefined && at < bestAt && !this.avoid.has(JSON.stringify(value))) {
         best = value;
         bestAt = at;
       }
     }
-    return best ?? (values[0] as JsonValue);
+    const fresh = (value: JsonValue): boolean => !this.avoid.has(JSON.stringify(value));
+    return best !== undefined && fresh(best) ? best : (values.find(fresh) ?? (values[0] as JsonValue));
   }
 
   private string(schema: Schema, field: string): string {
@@ -320,12 +323,15 @@ class Synthesizer {
     const seen = new Set<string>();
     for (let attempt = 0; items.length < wanted && attempt < wanted * 8 + 8; attempt++) {
       const index = items.length;
+      const outer = this.avoid;
+      this.avoid = schema.uniqueItems === true ? seen : new Set();
       const item =
         index < prefix.length
           ? this.value(prefix[index], field, depth + 1)
           : itemSchema === false
             ? undefined
             : this.value(itemSchema, field, depth + 1);
+      this.avoid = outer;
       if (item === undefined) break;
       const key = JSON.stringify(item);
       if (schema.uniqueItems === true && seen.has(key)) continue;
