@@ -184,7 +184,7 @@ describe("peer-tiny structured output (json_schema)", () => {
   });
 
   it("terminates on recursive schemas", async () => {
-    const tree = {
+    const tree: Record<string, unknown> = {
       type: "object",
       properties: { label: { type: "string" }, children: { type: "array", items: { $ref: "#" } } },
       required: ["label", "children"],
