@@ -1,0 +1,272 @@
+/**
+ * The one place ledger rows are written: a balanced set of postings, checked before anything touches the
+ * database, plus the row locks and balance reads the operations build on.
+ *
+ * @packageDocumentation
+ */
+
+import { type Kysely, sql } from "kysely";
+import type { DatabaseDialect } from "../storage/open-database.js";
+import type { DatabaseSchema } from "../storage/schema.js";
+import { readInteger } from "../storage/values.js";
+import { ledgerAccountKind } from "./account-names.js";
+import { LedgerError } from "./errors.js";
+
+/**
+ * What a ledger transaction records.
+ *
+ * @example
+ * ```ts
+ * const kind: LedgerTransactionKind = "capture";
+ * ```
+ */
+export type LedgerTransactionKind =
+  | "grant"
+  | "purchase"
+  | "hold"
+  | "capture"
+  | "refund"
+  | "bond"
+  | "slash"
+  | "payout";
+
+/**
+ * One leg of a transaction: credits into (`amount > 0`) or out of (`amount < 0`) an account.
+ *
+ * @example
+ * ```ts
+ * const leg: LedgerPosting = { account: "user:a", amount: -40 };
+ * ```
+ */
+export interface LedgerPosting {
+  readonly account: string;
+  readonly amount: number;
+}
+
+/**
+ * A written, balanced transaction.
+ *
+ * @example
+ * ```ts
+ * const transaction = await ledger.purchase(accountId, 500, { paymentReference: txSignature });
+ * transaction.postings; // [{ account: "external:usdc", amount: -500 }, { account: "user:…", amount: 500 }]
+ * ```
+ */
+export interface LedgerTransaction {
+  readonly id: number;
+  readonly kind: LedgerTransactionKind;
+  /** `<kind-scope>:<key>`, unique across the ledger (e.g. `purchase:<paymentReference>`, `settle:<jobId>`). */
+  readonly idempotencyKey: string | null;
+  readonly jobId: string | null;
+  readonly memo: string | null;
+  readonly createdAt: number;
+  /** Non-zero legs summing to zero, in the order written. */
+  readonly postings: readonly LedgerPosting[];
+}
+
+/** What {@link writeTransaction} needs. */
+export interface TransactionDraft {
+  readonly kind: LedgerTransactionKind;
+  readonly idempotencyKey: string | null;
+  readonly jobId: string | null;
+  readonly memo: string | null;
+  readonly createdAt: number;
+  readonly postings: readonly LedgerPosting[];
+}
+
+/**
+ * Drops zero legs and checks the rest: each a non-zero safe integer on a well-formed account, and the
+ * whole summing to zero. Throws before anything is written.
+ *
+ * @example
+ * ```ts
+ * balancedPostings([{ account: "issuance", amount: -5 }, { account: "user:a", amount: 5 }]);
+ * ```
+ */
+export function balancedPostings(postings: readonly LedgerPosting[]): readonly LedgerPosting[] {
+  const kept = postings.filter((posting) => posting.amount !== 0);
+  let sum = 0n;
+  for (const posting of kept) {
+    if (!Number.isSafeInteger(posting.amount)) {
+      throw new LedgerError("invalid_amount", "posting amounts must be safe integers", {
+        details: { account: posting.account, amount: posting.amount },
+      });
+    }
+    if (ledgerAccountKind(posting.account) === undefined) {
+      throw new LedgerError("unknown_account", `${posting.account} is not a ledger account name`, {
+        details: { account: posting.account },
+      });
+    }
+    sum += BigInt(posting.amount);
+  }
+  if (sum !== 0n || kept.length < 2) {
+    throw new LedgerError(
+      "unbalanced_transaction",
+      "a transaction needs at least two postings summing to zero",
+      {
+        details: { sum: sum.toString(), postings: kept.length },
+      },
+    );
+  }
+  return kept;
+}
+
+/**
+ * Makes sure the `ledger_accounts` rows exist and, on PostgreSQL, locks them (`SELECT … FOR UPDATE`, in
+ * name order, so two transactions never wait on each other in a cycle). Locks are held until commit, so
+ * a balance read after this call stays true until the write: two replicas holding against one account
+ * are serialised on its row. SQLite needs no row lock: `BEGIN IMMEDIATE` already holds the database's
+ * single write lock.
+ *
+ * @example
+ * ```ts
+ * await lockAccounts(trx, "postgres", ["user:a"], now);
+ * ```
+ */
+export async function lockAccounts(
+  trx: Kysely<DatabaseSchema>,
+  dialect: DatabaseDialect,
+  names: readonly string[],
+  createdAt: number,
+): Promise<void> {
+  const sorted = [...new Set(names)].sort();
+  if (sorted.length === 0) return;
+  await ensureAccounts(trx, sorted, createdAt);
+  if (dialect === "postgres") {
+    await trx
+      .selectFrom("ledger_accounts")
+      .select("name")
+      .where("name", "in", sorted)
+      .orderBy("name")
+      .forUpdate()
+      .execute();
+  }
+}
+
+async function ensureAccounts(
+  trx: Kysely<DatabaseSchema>,
+  sortedNames: readonly string[],
+  createdAt: number,
+) {
+  await trx
+    .insertInto("ledger_accounts")
+    .values(
+      sortedNames.map((name) => ({
+        name,
+        kind: ledgerAccountKind(name) ?? "unknown",
+        created_at: createdAt,
+      })),
+    )
+    .onConflict((oc) => oc.column("name").doNothing())
+    .execute();
+}
+
+/**
+ * The balance of one account: the sum of its postings (0 for an account never posted to).
+ *
+ * @example
+ * ```ts
+ * const available = await readBalance(trx, "user:a");
+ * ```
+ */
+export async function readBalance(trx: Kysely<DatabaseSchema>, account: string): Promise<number> {
+  const row = await trx
+    .selectFrom("ledger_postings")
+    .select(sql<unknown>`coalesce(sum(amount), 0)`.as("balance"))
+    .where("account", "=", account)
+    .executeTakeFirst();
+  return readInteger(row?.balance, "balance");
+}
+
+/**
+ * Writes a checked transaction and its postings; returns it as stored. Call inside a database
+ * transaction, after {@link lockAccounts} for every account whose balance was checked.
+ *
+ * @example
+ * ```ts
+ * await writeTransaction(trx, { kind: "grant", idempotencyKey: null, jobId: null, memo: "welcome",
+ *   createdAt: now, postings: [{ account: "issuance", amount: -100 }, { account: "user:a", amount: 100 }] });
+ * ```
+ */
+export async function writeTransaction(
+  trx: Kysely<DatabaseSchema>,
+  draft: TransactionDraft,
+): Promise<LedgerTransaction> {
+  const postings = balancedPostings(draft.postings);
+  await ensureAccounts(trx, [...new Set(postings.map((posting) => posting.account))].sort(), draft.createdAt);
+  const inserted = await trx
+    .insertInto("ledger_transactions")
+    .values({
+      kind: draft.kind,
+      idempotency_key: draft.idempotencyKey,
+      job_id: draft.jobId,
+      memo: draft.memo,
+      created_at: draft.createdAt,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const id = readInteger(inserted.id, "id");
+  await trx
+    .insertInto("ledger_postings")
+    .values(
+      postings.map((posting) => ({ transaction_id: id, account: posting.account, amount: posting.amount })),
+    )
+    .execute();
+  return { ...draft, id, postings };
+}
+
+/**
+ * Reads transactions (with their postings) by a filter, oldest first.
+ *
+ * @example
+ * ```ts
+ * const [existing] = await readTransactions(trx, { idempotencyKey: "purchase:sig" });
+ * ```
+ */
+export async function readTransactions(
+  trx: Kysely<DatabaseSchema>,
+  filter: {
+    readonly idempotencyKey?: string;
+    readonly jobId?: string;
+    readonly afterId?: number;
+    readonly limit?: number;
+  },
+): Promise<LedgerTransaction[]> {
+  let query = trx.selectFrom("ledger_transactions").selectAll();
+  if (filter.idempotencyKey !== undefined) query = query.where("idempotency_key", "=", filter.idempotencyKey);
+  if (filter.jobId !== undefined) query = query.where("job_id", "=", filter.jobId);
+  if (filter.afterId !== undefined) query = query.where("id", ">", filter.afterId);
+  query = query.orderBy("id");
+  if (filter.limit !== undefined) query = query.limit(filter.limit);
+  const rows = await query.execute();
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => readInteger(row.id, "id"));
+  const postings = await trx
+    .selectFrom("ledger_postings")
+    .select(["transaction_id", "account", "amount"])
+    .where("transaction_id", "in", ids)
+    .orderBy("id")
+    .execute();
+  const byTransaction = new Map<number, LedgerPosting[]>();
+  for (const posting of postings) {
+    const key = readInteger(posting.transaction_id, "transaction_id");
+    let list = byTransaction.get(key);
+    if (list === undefined) {
+      list = [];
+      byTransaction.set(key, list);
+    }
+    list.push({ account: posting.account, amount: readInteger(posting.amount, "amount") });
+  }
+  return rows.map((row, index) => {
+    const id = ids[index] as number;
+    return {
+      id,
+      kind: row.kind as LedgerTransactionKind,
+      idempotencyKey: row.idempotency_key,
+      jobId: row.job_id,
+      memo: row.memo,
+      createdAt: readInteger(row.created_at, "created_at"),
+      postings: byTransaction.get(id) ?? [],
+    };
+  });
+}
