@@ -11,7 +11,6 @@ import {
   lamports,
   none,
   pipe,
-  type Signature,
   setTransactionMessageFeePayerSigner,
   setTransactionMessageLifetimeUsingBlockhash,
   signTransactionMessageWithSigners,
@@ -37,6 +36,7 @@ import {
   createLiteSvmFacilitatorSigner,
   decodeWireTransaction,
   describeFailure,
+  liteSvmTransactionStatus,
 } from "./litesvm-facilitator-signer.js";
 import { RpcMethodError, type RpcShim, startRpcShim } from "./rpc-shim.js";
 import type {
@@ -146,10 +146,7 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions = {}): Pr
   };
   const status = (signature: string): "succeeded" | "failed" | "unknown" => {
     const known = outcomes.get(signature);
-    if (known) return known;
-    const found = svm.getTransaction(signature as Signature);
-    if (found === null) return "unknown";
-    return found instanceof FailedTransactionMetadata ? "failed" : "succeeded";
+    return known ?? liteSvmTransactionStatus(svm, signature);
   };
 
   svm.airdrop(feePayer.signer.address, lamports(100n * LAMPORTS_PER_SOL));

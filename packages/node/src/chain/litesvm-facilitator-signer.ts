@@ -1,12 +1,14 @@
 import {
   type Address,
   getBase58Decoder,
+  getBase58Encoder,
   getBase64Decoder,
   getBase64EncodedWireTransaction,
   getBase64Encoder,
   getTransactionDecoder,
   type KeyPairSigner,
   partiallySignTransaction,
+  type ReadonlyUint8Array,
   type Signature,
   type Transaction,
 } from "@solana/kit";
@@ -48,6 +50,26 @@ export function describeFailure(failure: FailedTransactionMetadata): { error: st
     logs = [];
   }
   return { error: name, logs };
+}
+
+/**
+ * LiteSVM's own lookup by signature, guarded: the native addon panics (and kills the process) on
+ * anything but 64 bytes, and signatures can come from outside (the RPC shim).
+ */
+export function liteSvmTransactionStatus(
+  svm: LiteSVM,
+  signature: string,
+): "succeeded" | "failed" | "unknown" {
+  let bytes: ReadonlyUint8Array;
+  try {
+    bytes = getBase58Encoder().encode(signature);
+  } catch {
+    return "unknown";
+  }
+  if (bytes.length !== 64) return "unknown";
+  const found = svm.getTransaction(signature as Signature);
+  if (found === null) return "unknown";
+  return found instanceof FailedTransactionMetadata ? "failed" : "succeeded";
 }
 
 /** Decodes a base64 wire transaction. */
@@ -96,12 +118,7 @@ export function createLiteSvmFacilitatorSigner(
   if (feePayers.length === 0) throw new TypeError("feePayers: at least one fee payer is required");
   const byAddress = new Map<string, KeyPairSigner>(feePayers.map((signer) => [signer.address, signer]));
   const status =
-    options.transactionStatus ??
-    ((signature: string) => {
-      const found = svm.getTransaction(signature as Signature);
-      if (found === null) return "unknown";
-      return found instanceof FailedTransactionMetadata ? "failed" : "succeeded";
-    });
+    options.transactionStatus ?? ((signature: string) => liteSvmTransactionStatus(svm, signature));
 
   return {
     getAddresses: () => feePayers.map((signer) => signer.address),
