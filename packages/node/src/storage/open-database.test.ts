@@ -43,9 +43,13 @@ describe("openDatabase", () => {
   });
 
   it("refuses other URL schemes and missing locations with typed errors", async () => {
-    await expect(openDatabase({ url: "mysql://db/x" })).rejects.toMatchObject({ code: "unsupported_database_url" });
+    await expect(openDatabase({ url: "mysql://db/x" })).rejects.toMatchObject({
+      code: "unsupported_database_url",
+    });
     await expect(openDatabase({})).rejects.toMatchObject({ code: "invalid_argument" });
-    await expect(openDatabase({ url: "postgres://u:p@127.0.0.1:5432/x", postgresSchema: "x; drop" })).rejects.toMatchObject({
+    await expect(
+      openDatabase({ url: "postgres://u:p@127.0.0.1:5432/x", postgresSchema: "x; drop" }),
+    ).rejects.toMatchObject({
       code: "invalid_argument",
     });
   });
@@ -69,7 +73,9 @@ describe.each(["sqlite", "postgres"] as const)("a closed %s database", (dialect)
     await test.database.close();
     try {
       await expect(store.settings.getSetting("x")).rejects.toMatchObject({ code: "database_unavailable" });
-      await expect(store.accounts.createAccount({ name: "a" })).rejects.toMatchObject({ code: "database_unavailable" });
+      await expect(store.accounts.createAccount({ name: "a" })).rejects.toMatchObject({
+        code: "database_unavailable",
+      });
     } finally {
       await test.dispose();
     }

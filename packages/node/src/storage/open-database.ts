@@ -139,6 +139,12 @@ function resolveTarget(options: OpenDatabaseOptions): { dialect: DatabaseDialect
  * Opens the database and runs every pending migration (Kysely's `Migrator`; on PostgreSQL it takes an
  * advisory lock, so replicas starting together migrate once). SQLite files are opened in WAL mode.
  *
+ * SQLite: open a file once per process and share the handle. Kysely serialises its queries and
+ * transactions; two handles in one process would not be: better-sqlite3 waits for a lock synchronously,
+ * blocking the very event loop the other handle needs to commit (a deadlock until `busy_timeout`, then
+ * `database_unavailable`). Separate processes on one file are fine: each waits up to 5 s for the write
+ * lock. Several replicas on several hosts: use PostgreSQL.
+ *
  * @throws {@link StorageError} `database_unavailable` (cannot connect or open; retryable),
  *   `unsupported_database_url`, `invalid_argument`, `migration_failed`.
  *

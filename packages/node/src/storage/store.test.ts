@@ -21,7 +21,11 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
     it("creates an account with a pc_ key stored only as its SHA-256 hash", async () => {
       const { id, apiKey } = await store.accounts.createAccount({ name: "alice" });
       expect(apiKey).toMatch(/^pc_[A-Za-z0-9_-]{43}$/);
-      const rows = await test.database.db.selectFrom("api_keys").selectAll().where("account_id", "=", id).execute();
+      const rows = await test.database.db
+        .selectFrom("api_keys")
+        .selectAll()
+        .where("account_id", "=", id)
+        .execute();
       expect(rows.map((row) => row.key_hash)).toEqual([hashSecret(apiKey)]);
       expect(JSON.stringify(rows)).not.toContain(apiKey);
       expect(await store.accounts.findAccountByApiKey(apiKey)).toMatchObject({ id, name: "alice" });
@@ -41,7 +45,9 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
     it("lists accounts oldest first and rejects empty names", async () => {
       const names = (await store.accounts.listAccounts()).map((account) => account.name);
       expect(names.slice(0, 2)).toEqual(["alice", "bob"]);
-      await expect(store.accounts.createAccount({ name: "" })).rejects.toMatchObject({ code: "invalid_argument" });
+      await expect(store.accounts.createAccount({ name: "" })).rejects.toMatchObject({
+        code: "invalid_argument",
+      });
     });
   });
 
@@ -66,11 +72,25 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
 
     it("upserts, keeping reputation and throughput across re-registration", async () => {
       const worker = await store.workers.upsertWorker(registration);
-      expect(worker).toMatchObject({ ...registration, attestation: null, reputation: 500, tokensPerSecond: null });
+      expect(worker).toMatchObject({
+        ...registration,
+        attestation: null,
+        reputation: 500,
+        tokensPerSecond: null,
+      });
       await store.workers.adjustReputation("w1", 25);
       await store.workers.recordThroughput("w1", 100);
-      const updated = await store.workers.upsertWorker({ ...registration, priceCredits: 4, attestation: '{"q":1}' });
-      expect(updated).toMatchObject({ priceCredits: 4, attestation: '{"q":1}', reputation: 525, tokensPerSecond: 100 });
+      const updated = await store.workers.upsertWorker({
+        ...registration,
+        priceCredits: 4,
+        attestation: '{"q":1}',
+      });
+      expect(updated).toMatchObject({
+        priceCredits: 4,
+        attestation: '{"q":1}',
+        reputation: 525,
+        tokensPerSecond: 100,
+      });
       expect((await store.workers.listWorkers()).map((w) => w.id)).toContain("w1");
     });
 
@@ -80,7 +100,9 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
       expect(await store.workers.adjustReputation("w2", -1500)).toBe(0);
       expect(await store.workers.adjustReputation("w2", 7)).toBe(7);
       await expect(store.workers.adjustReputation("nobody", 1)).rejects.toMatchObject({ code: "not_found" });
-      await expect(store.workers.adjustReputation("w2", 0.5)).rejects.toMatchObject({ code: "invalid_argument" });
+      await expect(store.workers.adjustReputation("w2", 0.5)).rejects.toMatchObject({
+        code: "invalid_argument",
+      });
     });
 
     it("keeps an exponential moving average of throughput", async () => {
@@ -88,17 +110,25 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
       expect(await store.workers.recordThroughput("w3", 50)).toBe(50);
       expect(await store.workers.recordThroughput("w3", 100)).toBeCloseTo(60);
       expect((await store.workers.getWorker("w3"))?.tokensPerSecond).toBeCloseTo(60);
-      await expect(store.workers.recordThroughput("w3", Number.NaN)).rejects.toMatchObject({ code: "invalid_argument" });
+      await expect(store.workers.recordThroughput("w3", Number.NaN)).rejects.toMatchObject({
+        code: "invalid_argument",
+      });
     });
 
     it("rejects bad registrations", async () => {
-      await expect(store.workers.upsertWorker({ ...registration, tier: "gold" as never })).rejects.toMatchObject({
+      await expect(
+        store.workers.upsertWorker({ ...registration, tier: "gold" as never }),
+      ).rejects.toMatchObject({
         code: "invalid_argument",
       });
-      await expect(store.workers.upsertWorker({ ...registration, signingPublicKey: "xyz" })).rejects.toMatchObject({
+      await expect(
+        store.workers.upsertWorker({ ...registration, signingPublicKey: "xyz" }),
+      ).rejects.toMatchObject({
         code: "invalid_argument",
       });
-      await expect(store.workers.upsertWorker({ ...registration, attestation: "{not json" })).rejects.toMatchObject({
+      await expect(
+        store.workers.upsertWorker({ ...registration, attestation: "{not json" }),
+      ).rejects.toMatchObject({
         code: "invalid_argument",
       });
       await expect(store.workers.upsertWorker({ ...registration, priceCredits: -1 })).rejects.toMatchObject({
@@ -149,10 +179,18 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
         error: null,
         finishedAt: 30,
       });
-      expect(finished).toMatchObject({ status: "succeeded", priceCredits: 12, finishedAt: 30, receipt: '{"sig":"00"}' });
+      expect(finished).toMatchObject({
+        status: "succeeded",
+        priceCredits: 12,
+        finishedAt: 30,
+        receipt: '{"sig":"00"}',
+      });
       expect((await store.jobs.listOpenJobs()).map((j) => j.id)).toEqual(["j2"]);
       const again = store.jobs.finishJob("j1", { ...finished, status: "failed", finishedAt: 31 });
-      await expect(again).rejects.toMatchObject({ code: "job_already_finished", details: { status: "succeeded" } });
+      await expect(again).rejects.toMatchObject({
+        code: "job_already_finished",
+        details: { status: "succeeded" },
+      });
       await expect(
         store.jobs.finishJob("nope", { ...finished, status: "failed", finishedAt: 31 }),
       ).rejects.toMatchObject({ code: "not_found" });
@@ -178,7 +216,12 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
     });
 
     it("records a validator's verdict", async () => {
-      const marked = await store.jobs.markValidation("j1", { status: "mismatch", validatorId: "v1", detail: "t17", at: 99 });
+      const marked = await store.jobs.markValidation("j1", {
+        status: "mismatch",
+        validatorId: "v1",
+        detail: "t17",
+        at: 99,
+      });
       expect(marked.validation).toEqual({ status: "mismatch", validatorId: "v1", detail: "t17", at: 99 });
       await expect(
         store.jobs.markValidation("nope", { status: "match", validatorId: "v1", detail: null }),
@@ -188,13 +231,19 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
 
   describe("events", () => {
     it("appends and pages by id", async () => {
-      const first = await store.events.appendEvent({ type: "job.created", data: { jobId: "j1", n: 1 }, at: 1 });
+      const first = await store.events.appendEvent({
+        type: "job.created",
+        data: { jobId: "j1", n: 1 },
+        at: 1,
+      });
       const second = await store.events.appendEvent({ type: "job.finished", data: ["x", null, true], at: 2 });
       expect(second.id).toBeGreaterThan(first.id);
       expect(await store.events.listEvents({ limit: 10 })).toEqual([first, second]);
       expect(await store.events.listEvents({ afterId: first.id, limit: 10 })).toEqual([second]);
       expect(first.data).toEqual({ jobId: "j1", n: 1 });
-      await expect(store.events.appendEvent({ type: "x", data: undefined as never, at: 1 })).rejects.toMatchObject({
+      await expect(
+        store.events.appendEvent({ type: "x", data: undefined as never, at: 1 }),
+      ).rejects.toMatchObject({
         code: "invalid_argument",
       });
     });

@@ -26,7 +26,11 @@ export const TEST_POSTGRES_URL_VARIABLE = "PEER_TEST_POSTGRES_URL";
  */
 export interface TestDatabase {
   readonly database: NodeDatabase;
-  /** Opens a second handle on the same data (a second "replica"); closed by `dispose`. */
+  /**
+   * A second handle on the same data, standing for a second replica; closed by `dispose`. PostgreSQL: a
+   * second pool. SQLite: the same handle, because one process must keep one connection per file (see
+   * {@link openDatabase}).
+   */
   openReplica(): Promise<NodeDatabase>;
   /** Closes every handle and deletes the data (temp dir or schema). */
   dispose(): Promise<void>;
@@ -78,9 +82,7 @@ export async function openTestDatabase(
     return {
       database,
       async openReplica() {
-        const replica = await openDatabase({ dataDir });
-        handles.push(replica);
-        return replica;
+        return database;
       },
       async dispose() {
         for (const handle of handles) await handle.close();
