@@ -81,6 +81,10 @@ export async function checkLedger(
 ): Promise<LedgerViolation[]> {
   const database = "database" in source ? source.database : source;
   return runTransaction(database, async (trx) => {
+    // READ COMMITTED would give each query its own snapshot; the audit compares figures across queries.
+    // (SQLite's BEGIN IMMEDIATE already excludes writers for the duration.)
+    if (database.dialect === "postgres")
+      await sql`set transaction isolation level repeatable read read only`.execute(trx);
     const violations: LedgerViolation[] = [];
     const add = (code: LedgerViolationCode, message: string, detail: Record<string, unknown>) =>
       violations.push({ code, message, detail: Object.freeze(detail) });
