@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The main job, until the reference node exists: run `peer-attest` over the real evidence in
-// ../shared/vectors (offline, at a pinned time inside each vector's collateral window) and show that
-// each verdict is the one its source asserts. Prints the full report of the first case, then one row
-// per case. Exits 1 if any verdict differs from the expected one.
+// vectors/ at the repository root (offline, at a pinned time inside each vector's collateral window)
+// and show that each verdict is the one its source asserts. Prints the full report of the first case,
+// then one row per case. Exits 1 if any verdict differs from the expected one.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -14,10 +14,10 @@ const vectors = process.env.PEER_VECTORS_DIR
   ? isAbsolute(process.env.PEER_VECTORS_DIR)
     ? process.env.PEER_VECTORS_DIR
     : resolve(root, process.env.PEER_VECTORS_DIR)
-  : resolve(root, "../shared/vectors");
+  : join(root, "vectors");
 if (!existsSync(join(vectors, "README.md"))) {
   console.error(
-    `verify-evidence: real-evidence vectors not found at ${vectors} (expected ../shared/vectors beside the repo)`,
+    `verify-evidence: real-evidence vectors not found at ${vectors} (expected vectors/ at the repository root, or PEER_VECTORS_DIR; a checkout without it is incomplete)`,
   );
   process.exit(2);
 }
@@ -59,7 +59,7 @@ const expandCase = (c) =>
 const first = cases[0];
 console.log(
   `$ peer-attest ${expandCase(first)
-    .map((a) => a.replace(vectors, "../shared/vectors"))
+    .map((a) => a.replace(vectors, relative(process.cwd(), vectors) || "."))
     .join(" ")}\n`,
 );
 process.stdout.write(run(expandCase(first)).stdout);

@@ -3,9 +3,10 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * The real-hardware vectors live outside the repository, in `../shared/vectors` next to the repo root
- * (see that folder's README for provenance). `PEER_VECTORS_DIR` overrides the location. Nothing here
- * falls back to anything else: a missing folder or file is an error that names the path it looked at.
+ * The real-hardware vectors live in the repository, in `vectors/` at the repo root (see that folder's
+ * README.md for provenance and ORIGIN.md for how it was copied; SHA256SUMS pins every file).
+ * `PEER_VECTORS_DIR` points at another copy. Nothing here falls back to anything else: a missing folder
+ * or file is an error that names the path it looked at.
  */
 function findRepoRoot(start: string): string {
   let dir = start;
@@ -20,17 +21,17 @@ function findRepoRoot(start: string): string {
 /** Repository root (the folder holding `pnpm-workspace.yaml`). */
 export const repoRoot: string = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
-/** Absolute path of the shared vectors folder; throws if it does not exist. */
+/** Absolute path of the vectors folder (`<repo root>/vectors`); throws if it does not exist. */
 export function vectorsDir(): string {
   const fromEnv = process.env.PEER_VECTORS_DIR;
   const dir = fromEnv
     ? isAbsolute(fromEnv)
       ? fromEnv
       : resolve(repoRoot, fromEnv)
-    : resolve(repoRoot, "../shared/vectors");
+    : join(repoRoot, "vectors");
   if (!existsSync(join(dir, "README.md"))) {
     throw new Error(
-      `peer vectors: real-evidence vectors not found at ${dir} (expected ../shared/vectors beside the repo root, or PEER_VECTORS_DIR)`,
+      `peer vectors: real-evidence vectors not found at ${dir} (expected vectors/ at the repository root, or PEER_VECTORS_DIR; a checkout without it is incomplete)`,
     );
   }
   return dir;

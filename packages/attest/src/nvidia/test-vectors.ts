@@ -1,7 +1,7 @@
 import { readVector, readVectorText } from "@peercycles/internal-vectors";
 
 /**
- * Paths and pinned times for the real NVIDIA vectors (../shared/vectors/nvidia, README section C).
+ * Paths and pinned times for the real NVIDIA vectors (vectors/nvidia, README section C).
  * Test-only helper: not exported from the package entry.
  */
 export const NV = {
