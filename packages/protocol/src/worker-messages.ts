@@ -1,0 +1,217 @@
+import { z } from "zod";
+import { ProtocolError } from "./errors.js";
+import { WORKER_PROTOCOL_VERSION } from "./headers.js";
+import { usageSchema, wireReceiptSchema } from "./peer.js";
+import { TIERS } from "./tiers.js";
+
+/**
+ * The worker WebSocket protocol: JSON text frames, one message each, byte strings as base64url.
+ * A worker (or validator) connects to `WORKER_ENDPOINT_PATH`, sends `hello`, and receives
+ * `welcome` or `rejected`. Then the orchestrator sends `job`, `cancel`, `attest` and (to
+ * validators) `reexecute`; the worker answers with `chunk`/`sealed_chunk`, then exactly one
+ * `result` or `job_error` per job, `attestation` per `attest`, and `verdict` per `reexecute`.
+ */
+
+const jobId = z.string().min(1).max(64);
+const b64 = z.string().regex(/^[A-Za-z0-9_-]*$/, "base64url");
+
+export const helloSchema = z.object({
+  type: z.literal("hello"),
+  protocol: z.number().int(),
+  token: z.string().min(1),
+  role: z.enum(["worker", "validator"]),
+  name: z.string().max(64).optional(),
+  tier: z.enum(TIERS),
+  model: z.string().min(1),
+  /** Hex SHA-256 of the weights; `""` for an upstream whose weights are unknown. */
+  weights_digest: z.string(),
+  /** Same request and seed give the same output (a validator compares exactly only then). */
+  deterministic: z.boolean(),
+  backend: z.enum(["builtin", "openai-compatible"]),
+  /** Price in credits per 1,000 tokens (prompt + completion), at least 1 credit per job. */
+  price_per_1k: z.number().int().min(0).max(1_000_000),
+  /** Bond, in credits, the worker asks to post from its account (verified and confidential tiers). */
+  bond_credits: z.number().int().min(0).default(0),
+  /** Ed25519 public key that verifies the worker's receipts (for confidential: the enclave's). */
+  signing_key: b64,
+  max_concurrency: z.number().int().min(1).max(1024),
+  /** Confidential tier: the attestation bundle (CBOR) and the RFC 9458 key id of its HPKE key. */
+  bundle: b64.optional(),
+  key_id: z.number().int().min(0).max(255).optional(),
+});
+
+export const toolCallDeltaSchema = z.object({
+  index: z.number().int().min(0),
+  id: z.string(),
+  name: z.string(),
+  arguments: z.string(),
+});
+
+export const chunkSchema = z.object({
+  type: z.literal("chunk"),
+  job_id: jobId,
+  content: z.string().optional(),
+  tool_call: toolCallDeltaSchema.optional(),
+});
+
+export const sealedChunkSchema = z.object({ type: z.literal("sealed_chunk"), job_id: jobId, data: b64 });
+
+export const completionOutputSchema = z.object({
+  content: z.string(),
+  tool_calls: z.array(toolCallDeltaSchema),
+  finish_reason: z.enum(["stop", "length", "tool_calls"]),
+});
+
+export const resultSchema = z.object({
+  type: z.literal("result"),
+  job_id: jobId,
+  /** Plain tiers: the whole output (also streamed as chunks when the job streams). */
+  output: completionOutputSchema.optional(),
+  /** Confidential, not streamed: the sealed answer (its stream arrives as `sealed_chunk`s). */
+  sealed: b64.optional(),
+  usage: usageSchema,
+  receipt: wireReceiptSchema.omit({ signing_key: true, id: true }),
+});
+
+export const WORKER_JOB_ERROR_CODES = [
+  "request_invalid",
+  "sealed_request_invalid",
+  "backend_failed",
+  "cancelled",
+  "overloaded",
+] as const;
+
+export const jobErrorSchema = z.object({
+  type: z.literal("job_error"),
+  job_id: jobId,
+  code: z.enum(WORKER_JOB_ERROR_CODES),
+  message: z.string().max(2000),
+});
+
+export const attestationSchema = z.object({
+  type: z.literal("attestation"),
+  request_id: z.string(),
+  bundle: b64.optional(),
+  error: z.string().optional(),
+});
+
+export const verdictSchema = z.object({
+  type: z.literal("verdict"),
+  job_id: jobId,
+  /** Hex SHA-256 of the validator's own output commitment, or absent when it could not re-execute. */
+  output_hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  error: z.string().optional(),
+});
+
+export const workerMessageSchema = z.discriminatedUnion("type", [
+  helloSchema,
+  chunkSchema,
+  sealedChunkSchema,
+  resultSchema,
+  jobErrorSchema,
+  attestationSchema,
+  verdictSchema,
+]);
+
+export const welcomeSchema = z.object({
+  type: z.literal("welcome"),
+  worker_id: z.string(),
+  reputation: z.number().int(),
+  bond_credits: z.number().int(),
+});
+
+export const rejectedSchema = z.object({
+  type: z.literal("rejected"),
+  code: z.string(),
+  message: z.string(),
+});
+
+export const jobSchema = z.object({
+  type: z.literal("job"),
+  job_id: jobId,
+  tier: z.enum(TIERS),
+  model: z.string(),
+  seed: z.number().int().min(0),
+  stream: z.boolean(),
+  max_tokens: z.number().int().min(1),
+  /** Plain tiers: the request body exactly as the client sent it (its SHA-256 is the request hash). */
+  body: z.string().optional(),
+  /** Confidential: the sealed request bytes exactly as received. */
+  sealed: b64.optional(),
+});
+
+export const cancelSchema = z.object({ type: z.literal("cancel"), job_id: jobId });
+
+export const attestSchema = z.object({
+  type: z.literal("attest"),
+  request_id: z.string(),
+  nonce: z.string().regex(/^([0-9a-f]{2}){1,64}$/),
+});
+
+export const reexecuteSchema = z.object({
+  type: z.literal("reexecute"),
+  job_id: jobId,
+  model: z.string(),
+  seed: z.number().int().min(0),
+  max_tokens: z.number().int().min(1),
+  body: z.string(),
+});
+
+export const orchestratorMessageSchema = z.discriminatedUnion("type", [
+  welcomeSchema,
+  rejectedSchema,
+  jobSchema,
+  cancelSchema,
+  attestSchema,
+  reexecuteSchema,
+]);
+
+export type WorkerHello = z.input<typeof helloSchema>;
+export type WorkerMessage = z.infer<typeof workerMessageSchema>;
+export type OrchestratorMessage = z.infer<typeof orchestratorMessageSchema>;
+export type JobMessage = z.infer<typeof jobSchema>;
+export type ResultMessage = z.infer<typeof resultSchema>;
+export type WireCompletionOutput = z.infer<typeof completionOutputSchema>;
+
+function parseWith<T>(schema: z.ZodType<T>, text: string, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ProtocolError("protocol_message_invalid", `${what}: not JSON`);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path.join(".") ?? "";
+    throw new ProtocolError(
+      "protocol_message_invalid",
+      `${what}: ${path || "message"}: ${issue?.message}`,
+      path,
+    );
+  }
+  if ((result.data as { type?: string }).type === "hello") {
+    const version = (result.data as { protocol: number }).protocol;
+    if (version !== WORKER_PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        "protocol_version_unsupported",
+        `worker protocol ${version} is not supported (this orchestrator speaks ${WORKER_PROTOCOL_VERSION})`,
+        "protocol",
+      );
+    }
+  }
+  return result.data;
+}
+
+/** Parses a frame a worker sent. @throws ProtocolError */
+export function parseWorkerMessage(text: string): WorkerMessage {
+  return parseWith(workerMessageSchema, text, "worker message");
+}
+
+/** Parses a frame the orchestrator sent. @throws ProtocolError */
+export function parseOrchestratorMessage(text: string): OrchestratorMessage {
+  return parseWith(orchestratorMessageSchema, text, "orchestrator message");
+}
