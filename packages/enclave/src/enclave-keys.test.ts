@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { inspect } from "node:util";
 import {
   bindingKeyConfig,
@@ -5,7 +6,7 @@ import {
   encodeSignedReceipt,
   verifyReceipt,
 } from "@peercycles/attest/bundle";
-import { encapsulateRequest } from "@peercycles/seal";
+import { createChunkedRequestEncapsulator, encapsulateRequest } from "@peercycles/seal";
 import { describe, expect, it } from "vitest";
 import { createEnclaveKeys } from "./enclave-keys.js";
 
@@ -90,5 +91,96 @@ describe("enclave key custody", () => {
     // the same seed gives the same public keys (reproducible demos)
     const again = await createEnclaveKeys({ seed: new Uint8Array(64).fill(7) });
     expect(again.publicKeys().signingPublicKey).toEqual(keys.publicKeys().signingPublicKey);
+  });
+});
+
+async function chunkedRequest(
+  keyConfig: Parameters<typeof createChunkedRequestEncapsulator>[0],
+  body: string,
+) {
+  const encapsulator = await createChunkedRequestEncapsulator(keyConfig);
+  const writer = encapsulator.writable.getWriter();
+  const reader = encapsulator.readable.getReader();
+  const done = (async () => {
+    await writer.write(text(body));
+    await writer.close();
+  })();
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const { done: end, value } = await reader.read();
+    if (end) break;
+    parts.push(value);
+  }
+  await done;
+  return { encapsulator, bytes: Buffer.concat(parts) };
+}
+
+async function pump(sealer: TransformStream<Uint8Array, Uint8Array>, chunks: readonly string[]) {
+  const writer = sealer.writable.getWriter();
+  const written = (async () => {
+    for (const chunk of chunks) await writer.write(text(chunk));
+    await writer.close();
+  })();
+  const out: Uint8Array[] = [];
+  const reader = sealer.readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    out.push(value);
+  }
+  await written;
+  return out;
+}
+
+describe("enclave key custody: chunked requests and streamed responses", () => {
+  it("opens a chunked request and seals a chunked response the client opens chunk by chunk", async () => {
+    const keys = await createEnclaveKeys();
+    const { encapsulator, bytes } = await chunkedRequest(bindingKeyConfig(keys.publicKeys()), '{"q":"hi"}');
+    const opened = await keys.openChunkedRequest(new Uint8Array(bytes));
+    expect(new TextDecoder().decode(opened.request)).toBe('{"q":"hi"}');
+    expect(Buffer.from(opened.requestHash).toString("hex")).toBe(
+      createHash("sha256").update(bytes).digest("hex"),
+    );
+    const sealed = await pump(opened.responseSealer, ["data: one\n\n", "data: two\n\n", "data: [DONE]\n\n"]);
+    // response nonce, three framed chunks, the final chunk
+    expect(sealed).toHaveLength(5);
+    const opener = encapsulator.createResponseOpener();
+    const openWriter = opener.writable.getWriter();
+    const openReader = opener.readable.getReader();
+    const received: string[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const { done, value } = await openReader.read();
+        if (done) break;
+        received.push(new TextDecoder().decode(value));
+      }
+    })();
+    for (const part of sealed) await openWriter.write(part);
+    await openWriter.close();
+    await reading;
+    expect(received.join("")).toBe("data: one\n\ndata: two\n\ndata: [DONE]\n\n");
+  });
+
+  it("refuses a tampered, truncated or foreign chunked request, and non-bytes", async () => {
+    const keys = await createEnclaveKeys();
+    const { bytes } = await chunkedRequest(bindingKeyConfig(keys.publicKeys()), "secret prompt");
+    const tampered = new Uint8Array(bytes);
+    tampered[tampered.length - 3]! ^= 0x01;
+    await expect(keys.openChunkedRequest(tampered)).rejects.toMatchObject({
+      code: "sealed_stream_chunk_open_failed",
+    });
+    // cut before the final chunk: the final indicator byte and its sealed tag are gone
+    await expect(
+      keys.openChunkedRequest(new Uint8Array(bytes.subarray(0, bytes.length - 17))),
+    ).rejects.toHaveProperty("code");
+    const other = await createEnclaveKeys();
+    const { bytes: foreign } = await chunkedRequest(bindingKeyConfig(other.publicKeys()), "x");
+    await expect(keys.openChunkedRequest(new Uint8Array(foreign))).rejects.toHaveProperty("code");
+    await expect(keys.openChunkedRequest("nope" as unknown as Uint8Array)).rejects.toMatchObject({
+      code: "enclave_request_invalid",
+    });
+    // a plain (non-chunked) encapsulated request is not a chunked one
+    const { encapsulatedRequest } = await encapsulateRequest(bindingKeyConfig(keys.publicKeys()), text("x"));
+    await expect(keys.openChunkedRequest(encapsulatedRequest)).rejects.toHaveProperty("code");
   });
 });

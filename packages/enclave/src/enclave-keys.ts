@@ -7,7 +7,14 @@ import {
   receiptSigningMessage,
   type SignedReceipt,
 } from "@peercycles/attest/bundle";
-import { CipherSuite, decapsulateRequest, type KeyConfig, type OhttpServerContext } from "@peercycles/seal";
+import {
+  type ChunkedResponseSealer,
+  CipherSuite,
+  createChunkedRequestDecapsulator,
+  decapsulateRequest,
+  type KeyConfig,
+  type OhttpServerContext,
+} from "@peercycles/seal";
 import { EnclaveError } from "./errors.js";
 
 /** The public half of the enclave's keys, as the binding and the key configuration carry it. */
@@ -29,6 +36,23 @@ export interface OpenedRequest {
   readonly handle: ResponseHandle;
 }
 
+/**
+ * An opened chunked request (draft-ietf-ohai-chunked-ohttp): the whole plaintext, the hash of the
+ * encapsulated bytes for the receipt, and the sealer of its chunked response.
+ */
+export interface OpenedChunkedRequest {
+  /** The request plaintext (all chunks, in order, after each one's tag verified). */
+  readonly request: Uint8Array;
+  /** SHA-256 of the encapsulated request bytes as received. */
+  readonly requestHash: Uint8Array;
+  /**
+   * Seals the response: each write (one SSE event, one token) becomes one sealed chunk; the readable
+   * side yields the response nonce, the framed chunks, then the final chunk once the writable side
+   * closes. A receipt's response hash is the SHA-256 of everything it yields, concatenated.
+   */
+  readonly responseSealer: ChunkedResponseSealer;
+}
+
 /** Opaque handle tying a response to the request it answers (its HPKE context stays inside). */
 export interface ResponseHandle {
   readonly id: number;
@@ -48,6 +72,15 @@ export interface EnclaveKeys {
     handle: ResponseHandle,
     response: Uint8Array,
   ): Promise<{ encapsulated: Uint8Array; responseHash: Uint8Array }>;
+  /**
+   * Opens a complete chunked encapsulated request (`message/ohttp-chunked-req`, the whole body, final
+   * chunk included) and returns the sealer of its chunked response, keyed from the same HPKE context.
+   *
+   * @throws EnclaveError `enclave_request_invalid` (not bytes); SealError / SealedStreamError from
+   *   `@peercycles/seal` when the request does not open (`hpke_open_failed`, `sealed_stream_truncated`,
+   *   `sealed_stream_chunk_open_failed`, an unknown key id …)
+   */
+  openChunkedRequest(encapsulated: Uint8Array): Promise<OpenedChunkedRequest>;
   /** Signs a receipt with the enclave's Ed25519 key (deterministic CBOR body, domain-separated). */
   signReceipt(receipt: Receipt): SignedReceipt;
 }
@@ -119,6 +152,41 @@ class EnclaveKeyStore implements EnclaveKeys {
     return { encapsulated, responseHash: sha256(encapsulated) };
   }
 
+  async openChunkedRequest(encapsulated: Uint8Array): Promise<OpenedChunkedRequest> {
+    if (!(encapsulated instanceof Uint8Array))
+      throw new EnclaveError("enclave_request_invalid", "encapsulated request must be bytes");
+    const requestHash = sha256(encapsulated);
+    const decapsulator = createChunkedRequestDecapsulator({
+      keyConfig: this.#public.keyConfig,
+      privateKey: this.#hpke.privateKey,
+    });
+    const writer = decapsulator.writable.getWriter();
+    const reader = decapsulator.readable.getReader();
+    // Write and read concurrently: the transform stream applies backpressure once its queue fills.
+    const written = (async () => {
+      await writer.write(new Uint8Array(encapsulated));
+      await writer.close();
+    })();
+    written.catch(() => undefined);
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      length += value.length;
+    }
+    await written;
+    const request = new Uint8Array(length);
+    let offset = 0;
+    for (const part of parts) {
+      request.set(part, offset);
+      offset += part.length;
+    }
+    const context = await decapsulator.context;
+    return { request, requestHash, responseSealer: context.createResponseSealer() };
+  }
+
   signReceipt(receipt: Receipt): SignedReceipt {
     const body = encodeReceiptBody(receipt);
     return { body, signature: ed25519.sign(receiptSigningMessage(body), this.#signingSecret) };
@@ -141,6 +209,8 @@ class EnclaveKeyStore implements EnclaveKeys {
  * const { request, handle, requestHash } = await keys.openRequest(sealedBody);
  * const { encapsulated, responseHash } = await keys.sealResponse(handle, answer);
  * const receipt = keys.signReceipt({ requestHash, responseHash, model, seed, usage, worker, time });
+ * // a streamed answer: a chunked request, a chunked response
+ * const { request: body, responseSealer } = await keys.openChunkedRequest(chunkedBody);
  * ```
  */
 export async function createEnclaveKeys(options: CreateEnclaveKeysOptions = {}): Promise<EnclaveKeys> {

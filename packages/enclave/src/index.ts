@@ -24,6 +24,7 @@ export {
   createEnclaveKeys,
   type EnclaveKeys,
   type EnclavePublicKeys,
+  type OpenedChunkedRequest,
   type OpenedRequest,
   type ResponseHandle,
 } from "./enclave-keys.js";
