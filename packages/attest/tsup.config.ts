@@ -24,5 +24,14 @@ export default defineConfig([
     target: "node20",
     platform: "node",
     banner: { js: "#!/usr/bin/env node" },
+    // Each `verify <kind>` command is its own chunk, loaded on use: `--help` and `--version` load none.
+    splitting: true,
+    // The CLI is an application: its dependencies are bundled, from their ES module builds (asn1js and
+    // pvtsutils point `main` at CommonJS, which Node would otherwise parse with its CJS lexer at start).
+    noExternal: [/.*/],
+    esbuildOptions(options) {
+      options.chunkNames = "cli-chunks/[name]-[hash]";
+      options.mainFields = ["module", "main"];
+    },
   },
 ]);

@@ -1,12 +1,11 @@
-import { verifyBundleCommand } from "./verify-bundle.js";
-import { verifyNvidiaCommand } from "./verify-nvidia.js";
-import { verifySevSnpCommand } from "./verify-sev-snp.js";
-import { verifyTdxCommand } from "./verify-tdx.js";
-
-/** `peer-attest verify <kind>`: each kind's command takes the remaining argv and returns an exit code. */
+/**
+ * `peer-attest verify <kind>`: each kind's command takes the remaining argv and returns an exit code.
+ * Each is imported on first use, so `peer-attest --help` or `verify tdx` loads no SEV-SNP, NVIDIA or
+ * bundle code (and none of their dependencies).
+ */
 export const verifyCommands: Record<string, (args: readonly string[]) => Promise<number>> = {
-  tdx: verifyTdxCommand,
-  "sev-snp": verifySevSnpCommand,
-  nvidia: verifyNvidiaCommand,
-  bundle: verifyBundleCommand,
+  tdx: async (args) => (await import("./verify-tdx.js")).verifyTdxCommand(args),
+  "sev-snp": async (args) => (await import("./verify-sev-snp.js")).verifySevSnpCommand(args),
+  nvidia: async (args) => (await import("./verify-nvidia.js")).verifyNvidiaCommand(args),
+  bundle: async (args) => (await import("./verify-bundle.js")).verifyBundleCommand(args),
 };

@@ -1,9 +1,11 @@
 import { verifyCommands } from "./commands.js";
 import { EXIT_UNUSABLE, runCommand } from "./io.js";
+import { packageVersion } from "./package-version.js";
 
 const USAGE = `peer-attest: verify confidential-computing evidence offline or online.
 
 Usage:
+  peer-attest --version
   peer-attest verify tdx      --quote FILE [--collateral FILE] [--signatures-only] [--offline] [--policy FILE] [--now ISO] [--json]
   peer-attest verify sev-snp  --report FILE --vcek FILE [--chain FILE] [--product milan|genoa|turin] [--crl FILE] [--offline] [--policy FILE] [--now ISO] [--json]
   peer-attest verify nvidia   --evidence FILE --cert-chain FILE [--rim FILE]... [--nonce HEX] [--offline] [--policy FILE] [--now ISO] [--json]
@@ -18,6 +20,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(USAGE);
     return command === undefined ? EXIT_UNUSABLE : 0;
+  }
+  if (command === "--version" || command === "-v" || command === "version") {
+    process.stdout.write(`${packageVersion(import.meta.url, "@peercycles/attest")}\n`);
+    return 0;
   }
   if (command !== "verify") {
     process.stderr.write(`peer-attest: unknown command "${command}"\n\n${USAGE}`);

@@ -1,4 +1,3 @@
-import { p256, p384 } from "@noble/curves/nist.js";
 import { bytesKey, toBase64 } from "./bytes.js";
 import { AttestArgumentError } from "./errors.js";
 
@@ -156,18 +155,7 @@ export function uncompressedPoint(curve: EcCurve, key: Uint8Array): Uint8Array {
   );
 }
 
-/**
- * Converts a DER ECDSA signature (X.509, CRLs, OCSP) to the fixed-size r || s form both backends take.
- * Returns null for a malformed encoding so the caller reports "signature invalid", not a crash.
- */
-export function derSignatureToRaw(curve: EcCurve, der: Uint8Array): Uint8Array | null {
-  try {
-    const impl = curve === "P-256" ? p256 : p384;
-    return impl.Signature.fromBytes(der, "der").toBytes("compact");
-  } catch {
-    return null;
-  }
-}
+export { derSignatureToRaw } from "./ecdsa-signature.js";
 
 /**
  * A started signature check. `valid` settles with the verdict. With WebCrypto, `started` settles once

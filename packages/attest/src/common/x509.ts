@@ -1,5 +1,4 @@
 import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
 import { decodeDer } from "./asn1.js";
 import { bytesKey, copyBytes, fromBase64, fromHex, toHex } from "./bytes.js";
 import { EvidenceInvalidError, EvidenceParseError } from "./errors.js";
@@ -14,7 +13,7 @@ import {
 } from "./signatures.js";
 
 /**
- * X.509 certificates and CRLs, parsed with pkijs/asn1js, checked with WebCrypto.
+ * X.509 certificates and CRLs, parsed with asn1js, checked with WebCrypto.
  * The signed spans (`tbs`) are the exact bytes from the input, never a re-encoding, so a signature
  * is checked over what the vendor signed.
  */
@@ -120,14 +119,13 @@ export interface Certificate {
   readonly pathLength: number | undefined;
   /** The keyUsage bits that are set; undefined when the certificate has no keyUsage extension. */
   readonly keyUsage: ReadonlySet<KeyUsage> | undefined;
-  /** The pkijs object, for callers that need a field not surfaced here. */
-  readonly raw: pkijs.Certificate;
 }
 
 /**
  * Certificates and CRLs are decoded with asn1js and their fields read straight from the decoded
- * tree. pkijs' schema-driven object model is built only when a caller asks for `raw` (OCSP, RSA-PSS
- * parameters): building it for every certificate costs more than the signature checks themselves.
+ * tree. pkijs' schema-driven object model is never built here (OCSP builds its own, on the DER, after
+ * loading pkijs on first use): building it for every certificate costs more than the signature checks
+ * themselves, and loading pkijs costs ~100 ms.
  */
 type Node = asn1js.AsnType;
 
@@ -378,7 +376,6 @@ function certificateFromDer(der: Uint8Array): Certificate {
   const extensionsNode = fields.slice(at + 6).find((node) => isContext(node, 3));
   const extensions = extensionsNode ? extensionsOf(extensionsNode) : [];
   const constraints = basicConstraintsOf(extensions);
-  let raw: pkijs.Certificate | undefined;
   return {
     der,
     tbs: encoding(tbsNode),
@@ -395,11 +392,6 @@ function certificateFromDer(der: Uint8Array): Certificate {
     isCa: constraints.ca,
     pathLength: constraints.pathLength,
     keyUsage: keyUsageOf(extensions),
-    get raw() {
-      // pkijs expects asn1js' default decoding (embedded values parsed), so it gets its own.
-      raw ??= pkijs.Certificate.fromBER(der as BufferSource);
-      return raw;
-    },
   };
 }
 

@@ -1,14 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import {
-  compactVerify,
-  createLocalJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  type JSONWebKeySet,
-  type JWTPayload,
-  type ProtectedHeaderParameters,
-} from "jose";
-import { toHex } from "../common/bytes.js";
+import type { JSONWebKeySet, JWTPayload, ProtectedHeaderParameters } from "jose";
+import { fromBase64, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import {
   CollateralUnavailableError,
@@ -16,7 +8,11 @@ import {
   EvidenceParseError,
   type VerificationIssue,
 } from "../common/errors.js";
+import { lazyModule } from "../common/lazy-module.js";
 import { runCheck } from "./rim-verify.js";
+
+/** jose is loaded by the first signature check, never at import (parsing a token needs none of it). */
+const loadJose = lazyModule(() => import("jose"));
 
 /**
  * NRAS (NVIDIA Remote Attestation Service) answers with a *detached EAT*:
@@ -39,14 +35,25 @@ export interface NrasToken {
   readonly submodules: Readonly<Record<string, DecodedJwt>>;
 }
 
+/** One base64url JWS segment as a JSON object (what jose's decodeJwt / decodeProtectedHeader accept). */
+function segmentObject(segment: string, what: string): Record<string, unknown> {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment)) throw new Error(`${what} is not base64url`);
+  const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(fromBase64(segment)));
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error(`${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
 function decode(jwt: unknown, what: string): DecodedJwt {
   if (typeof jwt !== "string")
     throw new EvidenceParseError("nvidia_nras_token_malformed", `${what} is not a JWT string`);
   try {
+    const parts = jwt.split(".");
+    if (parts.length !== 3) throw new Error("a JWS in compact form has three parts");
     return {
       jwt,
-      header: decodeProtectedHeader(jwt),
-      claims: decodeJwt(jwt) as JWTPayload & Record<string, unknown>,
+      header: segmentObject(parts[0]!, "protected header") as ProtectedHeaderParameters,
+      claims: segmentObject(parts[1]!, "payload") as JWTPayload & Record<string, unknown>,
     };
   } catch (cause) {
     throw new EvidenceParseError(
@@ -250,6 +257,7 @@ export async function verifyNrasToken(
   const jwks = await loadJwks(options);
   let signatureChecked = false;
   if (jwks) {
+    const { compactVerify, createLocalJWKSet } = await loadJose();
     const keys = createLocalJWKSet(jwks);
     const ok = await runCheck(
       list,

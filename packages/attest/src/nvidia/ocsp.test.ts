@@ -147,9 +147,9 @@ const codeOf = async (p: Promise<unknown>) => {
 };
 
 describe("OCSP request construction", () => {
-  it("builds a DER OCSPRequest with a SHA-384 CertID for the real device leaf and a nonce", () => {
+  it("builds a DER OCSPRequest with a SHA-384 CertID for the real device leaf and a nonce", async () => {
     const chain = parseCertificates(text(NV.nvtrustChain));
-    const der = buildOcspRequest(
+    const der = await buildOcspRequest(
       chain[0] as Certificate,
       chain[1] as Certificate,
       new Uint8Array(32).fill(7),
@@ -216,7 +216,7 @@ describe("OCSP with a locally generated responder", () => {
   it("reports the revocation reason", async () => {
     const { ca, leaf, caKey } = await localPki();
     const der = await respond(
-      buildOcspRequest(leaf, ca),
+      await buildOcspRequest(leaf, ca),
       caKey,
       "revoked",
       new Date("2026-05-31T00:00:00Z"),
@@ -241,7 +241,7 @@ describe("OCSP with a locally generated responder", () => {
       ),
     ).toBe("nvidia_ocsp_response_invalid");
     const stale = await respond(
-      buildOcspRequest(leaf, ca),
+      await buildOcspRequest(leaf, ca),
       caKey,
       "good",
       new Date("2026-01-01T00:00:00Z"),

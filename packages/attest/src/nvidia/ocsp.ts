@@ -1,9 +1,10 @@
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
+import type * as Pkijs from "pkijs";
 import { equalBytes, toHex } from "../common/bytes.js";
 import { AttestError, CollateralUnavailableError, EvidenceInvalidError } from "../common/errors.js";
+import { lazyModule } from "../common/lazy-module.js";
 import {
   type Certificate,
   OID,
@@ -16,7 +17,8 @@ import {
  * OCSP for NVIDIA device and RIM certificates (RFC 6960). NVIDIA publishes revocation only through
  * its OCSP responder (no CRLs), so a verifier that is online asks it about every non-root certificate.
  * Requests are built with pkijs; responses are parsed with pkijs and their signatures checked with
- * WebCrypto against the issuer or a delegated responder certificate the issuer signed.
+ * WebCrypto against the issuer or a delegated responder certificate the issuer signed. pkijs is
+ * loaded on the first OCSP call, never at import.
  */
 export const NVIDIA_OCSP_URL = "https://ocsp.ndis.nvidia.com/";
 const OID_OCSP_BASIC = "1.3.6.1.5.5.7.48.1.1";
@@ -59,34 +61,55 @@ const HASHES: Record<string, Hash> = {
   [OID.sha512]: sha512,
 };
 
-function issuerNameDer(issuer: Certificate): Uint8Array {
-  const view = issuer.raw.subject.valueBeforeDecode;
-  return view.byteLength > 0 ? new Uint8Array(view) : new Uint8Array(issuer.raw.subject.toSchema().toBER());
+const loadPkijs = lazyModule(() => import("pkijs"));
+
+/** pkijs' object model of a certificate, built from its DER once per certificate object. */
+const pkijsCertificates = new WeakMap<Certificate, Pkijs.Certificate>();
+function pkijsCertificate(pkijs: typeof Pkijs, cert: Certificate): Pkijs.Certificate {
+  let raw = pkijsCertificates.get(cert);
+  if (!raw) {
+    raw = pkijs.Certificate.fromBER(cert.der as BufferSource);
+    pkijsCertificates.set(cert, raw);
+  }
+  return raw;
 }
 
-function issuerKeyBits(issuer: Certificate): Uint8Array {
-  return new Uint8Array(issuer.raw.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView);
+function issuerNameDer(raw: Pkijs.Certificate): Uint8Array {
+  const view = raw.subject.valueBeforeDecode;
+  return view.byteLength > 0 ? new Uint8Array(view) : new Uint8Array(raw.subject.toSchema().toBER());
 }
 
-function serialBytes(cert: Certificate): Uint8Array {
-  return new Uint8Array(cert.raw.serialNumber.valueBlock.valueHexView);
+function issuerKeyBits(raw: Pkijs.Certificate): Uint8Array {
+  return new Uint8Array(raw.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView);
+}
+
+function serialBytes(raw: Pkijs.Certificate): Uint8Array {
+  return new Uint8Array(raw.serialNumber.valueBlock.valueHexView);
 }
 
 /**
  * Builds the DER OCSPRequest for `cert` issued by `issuer` (CertID with SHA-384, as NVIDIA's
  * verifiers send it), with an optional nonce extension.
  * @example
- * const der = buildOcspRequest(leaf, intermediate, crypto.getRandomValues(new Uint8Array(32)));
+ * const der = await buildOcspRequest(leaf, intermediate, crypto.getRandomValues(new Uint8Array(32)));
  */
-export function buildOcspRequest(cert: Certificate, issuer: Certificate, nonce?: Uint8Array): Uint8Array {
+export async function buildOcspRequest(
+  cert: Certificate,
+  issuer: Certificate,
+  nonce?: Uint8Array,
+): Promise<Uint8Array> {
+  const pkijs = await loadPkijs();
+  const issuerRaw = pkijsCertificate(pkijs, issuer);
   const certId = new pkijs.CertID({
     hashAlgorithm: new pkijs.AlgorithmIdentifier({
       algorithmId: OID.sha384,
       algorithmParams: new asn1js.Null(),
     }),
-    issuerNameHash: new asn1js.OctetString({ valueHex: sha384(issuerNameDer(issuer)) as BufferSource }),
-    issuerKeyHash: new asn1js.OctetString({ valueHex: sha384(issuerKeyBits(issuer)) as BufferSource }),
-    serialNumber: new asn1js.Integer({ valueHex: serialBytes(cert) as BufferSource }),
+    issuerNameHash: new asn1js.OctetString({ valueHex: sha384(issuerNameDer(issuerRaw)) as BufferSource }),
+    issuerKeyHash: new asn1js.OctetString({ valueHex: sha384(issuerKeyBits(issuerRaw)) as BufferSource }),
+    serialNumber: new asn1js.Integer({
+      valueHex: serialBytes(pkijsCertificate(pkijs, cert)) as BufferSource,
+    }),
   });
   const request = new pkijs.OCSPRequest();
   request.tbsRequest.requestList = [new pkijs.Request({ reqCert: certId })];
@@ -110,9 +133,9 @@ function invalid(message: string, cause?: unknown): EvidenceInvalidError {
   );
 }
 
-function hasOcspSigning(cert: Certificate): boolean {
-  const ext = cert.raw.extensions?.find((e) => e.extnID === OID_EXT_KEY_USAGE);
-  const purposes = (ext?.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
+function hasOcspSigning(pkijs: typeof Pkijs, cert: Certificate): boolean {
+  const ext = pkijsCertificate(pkijs, cert).extensions?.find((e) => e.extnID === OID_EXT_KEY_USAGE);
+  const purposes = (ext?.parsedValue as Pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
   return purposes.includes(OID_KP_OCSP_SIGNING);
 }
 
@@ -136,7 +159,8 @@ export async function checkOcspResponse(
   issuer: Certificate,
   options: OcspCheckOptions,
 ): Promise<OcspCertificateStatus> {
-  let basic: pkijs.BasicOCSPResponse;
+  const pkijs = await loadPkijs();
+  let basic: Pkijs.BasicOCSPResponse;
   try {
     const asn = asn1js.fromBER(der as BufferSource);
     if (asn.offset === -1) throw new Error("not DER");
@@ -170,7 +194,7 @@ export async function checkOcspResponse(
   for (const candidate of basic.certs ?? []) {
     if (signer) break;
     const responder = parseCertificate(new Uint8Array(candidate.toSchema().toBER()));
-    if (responder.issuer !== issuer.subject || !hasOcspSigning(responder)) continue;
+    if (responder.issuer !== issuer.subject || !hasOcspSigning(pkijs, responder)) continue;
     if (!(await verifyCertificateSignature(responder, issuer))) continue;
     const t = options.now.getTime();
     if (t < responder.notBefore.getTime() || t > responder.notAfter.getTime()) continue;
@@ -204,7 +228,8 @@ export async function checkOcspResponse(
     }
   }
 
-  const serial = serialBytes(cert);
+  const serial = serialBytes(pkijsCertificate(pkijs, cert));
+  const issuerRaw = pkijsCertificate(pkijs, issuer);
   const single = basic.tbsResponseData.responses.find((r) => {
     const hash = HASHES[r.certID.hashAlgorithm.algorithmId];
     if (!hash) return false;
@@ -212,9 +237,12 @@ export async function checkOcspResponse(
       equalBytes(new Uint8Array(r.certID.serialNumber.valueBlock.valueHexView), serial) &&
       equalBytes(
         new Uint8Array(r.certID.issuerNameHash.valueBlock.valueHexView),
-        hash(issuerNameDer(issuer)),
+        hash(issuerNameDer(issuerRaw)),
       ) &&
-      equalBytes(new Uint8Array(r.certID.issuerKeyHash.valueBlock.valueHexView), hash(issuerKeyBits(issuer)))
+      equalBytes(
+        new Uint8Array(r.certID.issuerKeyHash.valueBlock.valueHexView),
+        hash(issuerKeyBits(issuerRaw)),
+      )
     );
   });
   if (!single)
@@ -316,7 +344,7 @@ export async function checkRevocation(
       continue;
     }
     const nonce = globalThis.crypto.getRandomValues(new Uint8Array(32));
-    const body = buildOcspRequest(cert, issuer, nonce);
+    const body = await buildOcspRequest(cert, issuer, nonce);
     let response: Response;
     let bytes: Uint8Array;
     try {

@@ -1,8 +1,8 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import * as xmldsig from "xmldsigjs";
 import { toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { AttestError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
+import { lazyModule } from "../common/lazy-module.js";
 import { type Certificate, type SignatureVerdictCache, verifyCertificateChain } from "../common/x509.js";
 import { checkRevocation, type OcspCache } from "./ocsp.js";
 import { type Rim, XMLDSIG_NAMESPACE } from "./rim.js";
@@ -21,21 +21,22 @@ const SIGNATURE_METHODS = new Set([
  * document subset. xmldsigjs implements 1.0, not 1.1; we register 1.0 under the 1.1 URI and refuse
  * any RIM that carries an `xml:*` attribute, so the two algorithms provably give the same bytes for
  * every document we accept. No canonicalization is written here.
+ *
+ * xmldsigjs (and the XML stack under it) is loaded by the first RIM signature check, never at
+ * import, and set up once: WebCrypto as its engine, Canonical XML 1.0 registered under the 1.1 URI.
  */
-class XmlDsigC14N11Transform extends xmldsig.XmlDsigC14NTransform {
-  constructor() {
-    super();
-    this.Algorithm = C14N_11;
+const loadXmlDsig = lazyModule(async () => {
+  const xmldsig = await import("xmldsigjs");
+  class XmlDsigC14N11Transform extends xmldsig.XmlDsigC14NTransform {
+    constructor() {
+      super();
+      this.Algorithm = C14N_11;
+    }
   }
-}
-
-let engineReady = false;
-function ensureEngine(): void {
-  if (engineReady) return;
   xmldsig.Application.setEngine("WebCrypto", globalThis.crypto as Crypto);
   xmldsig.CryptoConfig.RegisterTransform(C14N_11, XmlDsigC14N11Transform);
-  engineReady = true;
-}
+  return xmldsig;
+});
 
 /** Outcome of verifying one RIM. */
 export interface RimVerificationResult {
@@ -119,7 +120,6 @@ function structuralChecks(rim: Rim): Element {
 }
 
 async function verifyXmlSignature(rim: Rim): Promise<void> {
-  ensureEngine();
   const key = toHex(sha256(new TextEncoder().encode(rim.text)));
   const signatureElement = structuralChecks(rim);
   const signer = rim.certificates[0];
@@ -138,6 +138,7 @@ async function verifyXmlSignature(rim: Rim): Promise<void> {
 
       ["verify"],
     );
+    const xmldsig = await loadXmlDsig();
     const signed = new xmldsig.SignedXml(rim.document);
     signed.LoadXml(signatureElement);
     // xmldsigjs re-imports a given public key with the signature algorithm, which for ECDSA lacks the
