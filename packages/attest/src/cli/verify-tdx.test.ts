@@ -145,6 +145,38 @@ describe("peer-attest verify tdx", () => {
     expect(await run([...args, "--allow-unchecked", "nonce"])).toBe(2);
   });
 
+  it("the SPR quote lacks SEPT_VE_DISABLE: exit 1 by default; --allow-unchecked sept_ve_disable accepts it, echoed (issue 18)", async () => {
+    const args = [
+      "--quote",
+      vectorPath("tdx/google-go-tdx-guest/tdx_prod_quote_SPR_E4.dat"),
+      "--signatures-only",
+      "--offline",
+      "--now",
+      "2023-07-01T01:00:00Z",
+      "--json",
+    ];
+    expect(await run([...args, "--allow-unchecked", "tcb"])).toBe(1);
+    const refused = JSON.parse(out);
+    expect([refused.ok, refused.verified]).toEqual([false, true]);
+    expect(refused.errors.map((e: { code: string }) => e.code)).toEqual(["policy_sept_ve_disable_required"]);
+    expect(refused.policyViolations.map((e: { code: string }) => e.code)).toEqual([
+      "policy_sept_ve_disable_required",
+    ]);
+    out = "";
+    expect(await run([...args, "--allow-unchecked", "tcb,sept_ve_disable"])).toBe(0);
+    const accepted = JSON.parse(out);
+    expect(accepted.unchecked).toEqual(["tcb", "sept_ve_disable"]);
+    expect(accepted).toMatchObject({
+      trailingBytes: 39,
+      qeVendorId: "939a7233f79c4ca9940a0db3957f0607",
+      mrOwner: "00".repeat(48),
+      tcbInfoEvaluationDataNumber: null,
+    });
+    expect(accepted).toHaveProperty("mrSignerSeam");
+    expect(accepted).toHaveProperty("seamAttributes");
+    expect(accepted).toHaveProperty("mrOwnerConfig");
+  });
+
   it("--signatures-only on the v5 sample: exit 0, tcbStatus NotEvaluated; readable table with ✓", async () => {
     const code = await run([
       "--quote",

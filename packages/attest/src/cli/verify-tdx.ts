@@ -1,7 +1,7 @@
 import { decodeEvidenceInput } from "../common/bytes.js";
 import { DiskCollateralCache } from "../tdx/collateral-disk-cache.js";
 import { parseTdxPolicy } from "../tdx/policy.js";
-import { type TdxVerificationResult, verifyTdxQuote } from "../tdx/verify.js";
+import { TDX_UNCHECKABLE, type TdxVerificationResult, verifyTdxQuote } from "../tdx/verify.js";
 import {
   allowUncheckedOption,
   COMMON_VERIFY_OPTIONS,
@@ -22,7 +22,9 @@ Options:
   --collateral FILE    collateral JSON: dcap-qvl QuoteCollateralV3 or the PCS container (docs/tdx.md)
   --signatures-only    check the signatures and the PCK chain only (TCB status NotEvaluated);
                        rejected (tdx_tcb_unchecked) unless --allow-unchecked tcb
-  --allow-unchecked tcb  accept, by name, that the TCB was not evaluated (echoed as "unchecked")
+  --allow-unchecked NAME[,NAME]  accept by name what was not checked (echoed as "unchecked"):
+                       tcb (TCB not evaluated), sept_ve_disable (a TD without SEPT_VE_DISABLE),
+                       reserved_attribute_bits (TD_ATTRIBUTES / XFAM bits this package does not know)
   --offline            never use the network; without --collateral (or a cached entry) this is an error
   --policy FILE        policy JSON (default: UpToDate only, no advisories, no debug)
   --now ISO            verification time (ISO 8601 or Unix seconds; default: now)
@@ -62,6 +64,14 @@ export function tdxResultJson(result: TdxVerificationResult): Record<string, unk
     teeTcbSvn: result.teeTcbSvn,
     pceId: result.pceId,
     trailingBytes: result.trailingBytes,
+    mrSignerSeam: result.mrSignerSeam,
+    seamAttributes: result.seamAttributes,
+    mrOwner: result.mrOwner,
+    mrOwnerConfig: result.mrOwnerConfig,
+    qeVendorId: result.qeVendorId,
+    tcbInfoEvaluationDataNumber: result.tcbInfoEvaluationDataNumber,
+    qeIdentityEvaluationDataNumber: result.qeIdentityEvaluationDataNumber,
+    policyViolations: result.policyViolations,
     collateralWindow: result.collateralWindow,
     tcb: result.tcb,
     unchecked: result.unchecked,
@@ -98,7 +108,7 @@ export async function verifyTdxCommand(args: readonly string[]): Promise<number>
     policy,
     offline,
     signaturesOnly: values["signatures-only"] === true,
-    allowUnchecked: allowUncheckedOption(values["allow-unchecked"], ["tcb"] as const),
+    allowUnchecked: allowUncheckedOption(values["allow-unchecked"], TDX_UNCHECKABLE),
     // The network is reached only here, at the CLI boundary, and never with --offline.
     fetch: offline ? undefined : globalThis.fetch,
     pcsBaseUrl: values["pcs-url"] as string | undefined,

@@ -454,14 +454,19 @@ function parseJson(text: string, what: string): Json {
 /**
  * Parses the `tcbInfo` body: SGX v2 (`sgxtcbcompNNsvn` fields), SGX v3 and TDX v3 (component arrays,
  * `tdxModule`, `tdxModuleIdentities`).
- * @throws EvidenceParseError `collateral_malformed`
+ * @throws EvidenceParseError `collateral_tcb_info_version_unsupported`, `collateral_malformed`
  */
 export function parseTcbInfo(body: string): TcbInfo {
   const t = parseJson(body, "tcbInfo");
   const id = str(t.id ?? "SGX", "tcbInfo.id");
   if (id !== "SGX" && id !== "TDX") malformed(`tcbInfo.id "${id}" is not SGX or TDX`);
   const version = num(t.version, "tcbInfo.version");
-  if (version !== 2 && version !== 3) malformed(`tcbInfo.version ${version} is not supported (2, 3)`);
+  if (version !== 2 && version !== 3)
+    throw new EvidenceParseError(
+      "collateral_tcb_info_version_unsupported",
+      `collateral: tcbInfo.version ${version} is not supported (2, 3)`,
+      { details: { version } },
+    );
   const levelsRaw = t.tcbLevels;
   if (!Array.isArray(levelsRaw) || levelsRaw.length === 0)
     malformed("tcbInfo.tcbLevels must be a non-empty array");
@@ -528,12 +533,17 @@ export function parseTcbInfo(body: string): TcbInfo {
 
 /**
  * Parses the `enclaveIdentity` body (QE identity v2; ids `QE` for SGX, `TD_QE` for TDX).
- * @throws EvidenceParseError `collateral_malformed`
+ * @throws EvidenceParseError `collateral_qe_identity_version_unsupported`, `collateral_malformed`
  */
 export function parseQeIdentity(body: string): QeIdentity {
   const q = parseJson(body, "enclaveIdentity");
   const version = num(q.version, "enclaveIdentity.version");
-  if (version !== 2) malformed(`enclaveIdentity.version ${version} is not supported (2)`);
+  if (version !== 2)
+    throw new EvidenceParseError(
+      "collateral_qe_identity_version_unsupported",
+      `collateral: enclaveIdentity.version ${version} is not supported (2)`,
+      { details: { version } },
+    );
   const misc = hexBytes(q.miscselect, 4, "enclaveIdentity.miscselect");
   const miscMask = hexBytes(q.miscselectMask, 4, "enclaveIdentity.miscselectMask");
   // The hex bytes are in report byte order, so they read little-endian like the report field (as dcap-qvl does).

@@ -268,7 +268,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
         (c) => Object.assign(c, readVectorJson(`${PHALA}/near_quote_collateral.json`)),
         "2025-07-01T00:00:00Z",
       ),
-    "crl_not_yet_valid",
+    "collateral_pck_crl_not_yet_valid",
   ],
   [
     "QE identity carrying the TCB info's signature (the same byte array, normalised collateral)",
@@ -284,7 +284,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
   [
     "expired collateral (one second after the window)",
     () => withCollateral(() => undefined, "2025-07-19T10:00:36Z"),
-    "crl_expired",
+    "collateral_pck_crl_expired",
   ],
   [
     "not-yet-valid collateral (before the QE identity issue date)",
@@ -349,7 +349,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
   [
     "test PKI: CRLs not yet valid",
     () => reRooted({ crlThisUpdate: new Date("2025-08-01T00:00:00Z") }),
-    "crl_not_yet_valid",
+    "collateral_root_ca_crl_not_yet_valid",
   ],
   [
     "test PKI: CRLs expired",
@@ -358,7 +358,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
         crlThisUpdate: new Date("2025-01-01T00:00:00Z"),
         crlNextUpdate: new Date("2025-02-01T00:00:00Z"),
       }),
-    "crl_expired",
+    "collateral_root_ca_crl_expired",
   ],
   [
     "test PKI: TCB info for SGX given for a TDX quote",

@@ -41,9 +41,15 @@ export { type PckExtensions, parsePckExtensions, SGX_EXTENSIONS_OID } from "./pc
 export {
   DEFAULT_TDX_POLICY,
   parseTdxPolicy,
+  TD_ATTRIBUTES_RESERVED,
+  TD_ATTRIBUTES_SEPT_VE_DISABLE,
+  type TdxAcceptedTcbStatus,
   type TdxPolicy,
   type TdxPolicyFacts,
+  tdxPolicyWaivers,
   validateTdxPolicy,
+  XFAM_FIXED0,
+  XFAM_FIXED1,
 } from "./policy.js";
 export {
   ATTESTATION_KEY_TYPE_ECDSA_P256,
@@ -71,6 +77,8 @@ export {
 } from "./tcb-status.js";
 export {
   clearTdxCaches,
+  TDX_UNCHECKABLE,
+  type TdxUncheckable,
   type TdxVerificationResult,
   toVerificationTime,
   type VerifyTdxOptions,

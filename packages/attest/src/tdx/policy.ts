@@ -3,15 +3,34 @@ import { AttestArgumentError } from "../common/errors.js";
 import { TCB_STATUSES, type TcbStatus } from "./tcb-status.js";
 
 /**
+ * One accepted TCB status: its name, or its name with the advisories accepted with it. A status
+ * other than `UpToDate` (SWHardeningNeeded, ConfigurationNeeded, …) is accepted only when named;
+ * the object form also names the advisories that may come with it.
+ *
+ * @example
+ * ```json
+ * { "status": "SWHardeningNeeded", "advisoryIds": ["INTEL-SA-00615"] }
+ * ```
+ */
+export type TdxAcceptedTcbStatus =
+  | TcbStatus
+  | { readonly status: TcbStatus; readonly advisoryIds?: readonly string[] };
+
+/**
  * Policy for TDX / SGX quotes: pure data (JSON), strict by default. Schema:
  * `packages/attest/schemas/tdx-policy.schema.json`; documented in `docs/tdx.md`.
  *
  * Every list is an allow-list of lowercase-or-uppercase hex values; an absent list means "not
- * checked". Defaults: only `UpToDate`, no advisory allowed, debug forbidden.
+ * checked". Defaults: only `UpToDate`, no advisory allowed, debug forbidden, and for a TD the
+ * spec defaults: SEPT_VE_DISABLE set, no reserved TD_ATTRIBUTES bit, XFAM with FP and SSE and no
+ * bit outside the TDX module's XFAM_FIXED0.
  */
 export interface TdxPolicy {
-  /** TCB statuses accepted (default `["UpToDate"]`). */
-  readonly acceptedTcbStatuses?: readonly TcbStatus[];
+  /**
+   * TCB statuses accepted (default `["UpToDate"]`), each by name or as
+   * `{ status, advisoryIds }` (the advisories accepted with that status).
+   */
+  readonly acceptedTcbStatuses?: readonly TdxAcceptedTcbStatus[];
   /** Advisory ids that may appear in the result (default none). `["*"]` accepts any. */
   readonly allowedAdvisoryIds?: readonly string[];
   /** Accept a debug TD (TD_ATTRIBUTES bit 0) or debug enclave (ATTRIBUTES.DEBUG). Default false. */
@@ -33,6 +52,37 @@ export interface TdxPolicy {
   readonly reportData?: string;
   /** Minimum TEE_TCB_SVN (16 bytes hex), compared component by component. */
   readonly minimumTeeTcbSvn?: string;
+  /** Allowed MRSIGNERSEAM values (48 bytes: the TDX module's signer; all zero for Intel's). */
+  readonly mrSignerSeam?: readonly string[];
+  /** Allowed SEAMATTRIBUTES values (8 bytes). */
+  readonly seamAttributes?: readonly string[];
+  /** Allowed MROWNER values (48 bytes). */
+  readonly mrOwner?: readonly string[];
+  /** Allowed MROWNERCONFIG values (48 bytes). */
+  readonly mrOwnerConfig?: readonly string[];
+  /** Allowed QE vendor ids (16 bytes; Intel's is `939a7233f79c4ca9940a0db3957f0607`). */
+  readonly qeVendorId?: readonly string[];
+  /** Allowed FMSPC values (6 bytes, from the PCK certificate). */
+  readonly fmspc?: readonly string[];
+  /**
+   * Minimum `tcbEvaluationDataNumber` of the TCB info and of the QE identity: refuses collateral
+   * older than an Intel TCB recovery. Not checked when the TCB was not evaluated.
+   */
+  readonly minimumTcbEvaluationDataNumber?: number;
+  /**
+   * A TD must set TD_ATTRIBUTES.SEPT_VE_DISABLE (bit 28). Default true. `false` is the named
+   * opt-out for platforms that cannot set it (Azure's partitioned TDs report TD_ATTRIBUTES all
+   * zero); a result that relied on it lists `"sept_ve_disable"` in `unchecked`.
+   */
+  readonly requireSeptVeDisable?: boolean;
+  /**
+   * Accept TD_ATTRIBUTES reserved bits and XFAM bits outside XFAM_FIXED0 (a TDX module newer than
+   * this package may define them). Default false. FP and SSE stay required. A result that relied
+   * on it lists `"reserved_attribute_bits"` in `unchecked`.
+   */
+  readonly allowReservedAttributeBits?: boolean;
+  /** Refuse a quote with bytes after its structure (`trailingBytes` > 0). Default false. */
+  readonly rejectTrailingBytes?: boolean;
 }
 
 /** The verified facts a policy is checked against (a subset of the verification result). */
@@ -54,6 +104,67 @@ export interface TdxPolicyFacts {
   readonly mrSigner: string | null;
   readonly reportData: string;
   readonly teeTcbSvn: string | null;
+  /** TDX only (null for SGX). */
+  readonly mrSignerSeam: string | null;
+  readonly seamAttributes: string | null;
+  readonly mrOwner: string | null;
+  readonly mrOwnerConfig: string | null;
+  /** From the quote header. */
+  readonly qeVendorId: string;
+  /** From the verified PCK certificate; null when it did not verify. */
+  readonly fmspc: string | null;
+  /** `tcbEvaluationDataNumber` of the TCB info / QE identity used; null when not evaluated. */
+  readonly tcbInfoEvaluationDataNumber: number | null;
+  readonly qeIdentityEvaluationDataNumber: number | null;
+  /** Bytes after the quote structure. */
+  readonly trailingBytes: number;
+}
+
+/** TD_ATTRIBUTES bit 28: EPT violations on pending pages are not turned into #VE in the TD. */
+export const TD_ATTRIBUTES_SEPT_VE_DISABLE = 1n << 28n;
+/**
+ * TD_ATTRIBUTES bits that are reserved (must be zero), as the TDX module ABI and dcap-qvl read
+ * them: TUD bits 7:1, SEC bits 27:8 and 29, OTHER bits 62:32. Bit 0 is DEBUG; 28 SEPT_VE_DISABLE,
+ * 30 PKS, 31 KL, 63 PERFMON are defined.
+ */
+export const TD_ATTRIBUTES_RESERVED = 0xfen | 0xfffff00n | (1n << 29n) | (0x7fffffffn << 32n);
+/** XFAM bits every TD has (XFAM_FIXED1): FP (bit 0) and SSE (bit 1). */
+export const XFAM_FIXED1 = 0x3n;
+/** XFAM bits a TD may have (XFAM_FIXED0 of the TDX module 1.x ABI); any other bit is forbidden. */
+export const XFAM_FIXED0 = 0x6dbe7n;
+
+/** The u64 of a little-endian hex field. */
+function u64le(hex: string): bigint {
+  let value = 0n;
+  for (let i = hex.length - 2; i >= 0; i -= 2)
+    value = (value << 8n) | BigInt(Number.parseInt(hex.slice(i, i + 2), 16));
+  return value;
+}
+
+function bitList(value: bigint): string {
+  const bits: number[] = [];
+  for (let i = 0; i < 64; i++) if ((value >> BigInt(i)) & 1n) bits.push(i);
+  return bits.join(", ");
+}
+
+/** What a policy waived for these facts: the opt-outs that a result echoes in `unchecked`. */
+export function tdxPolicyWaivers(
+  facts: Pick<TdxPolicyFacts, "kind" | "tdAttributes" | "xfam">,
+  policy: TdxPolicy | unknown = DEFAULT_TDX_POLICY,
+): ("sept_ve_disable" | "reserved_attribute_bits")[] {
+  const p = parseTdxPolicy(policy);
+  if (facts.kind !== "tdx" || facts.tdAttributes === null || facts.xfam === null) return [];
+  const attributes = u64le(facts.tdAttributes);
+  const xfam = u64le(facts.xfam);
+  const out: ("sept_ve_disable" | "reserved_attribute_bits")[] = [];
+  if (p.requireSeptVeDisable === false && (attributes & TD_ATTRIBUTES_SEPT_VE_DISABLE) === 0n)
+    out.push("sept_ve_disable");
+  if (
+    p.allowReservedAttributeBits === true &&
+    ((attributes & TD_ATTRIBUTES_RESERVED) !== 0n || (xfam & ~XFAM_FIXED0) !== 0n)
+  )
+    out.push("reserved_attribute_bits");
+  return out;
 }
 
 /** The strict default: UpToDate only, no advisories, no debug. */
@@ -80,6 +191,32 @@ const LIST_FIELDS = {
   xfam: { fact: "xfam", bytes: 8, code: "policy_xfam_not_allowed", label: "XFAM" },
   mrEnclave: { fact: "mrEnclave", bytes: 32, code: "policy_mrenclave_not_allowed", label: "MRENCLAVE" },
   mrSigner: { fact: "mrSigner", bytes: 32, code: "policy_mrsigner_not_allowed", label: "MRSIGNER" },
+  mrSignerSeam: {
+    fact: "mrSignerSeam",
+    bytes: 48,
+    code: "policy_mrsignerseam_not_allowed",
+    label: "MRSIGNERSEAM",
+  },
+  seamAttributes: {
+    fact: "seamAttributes",
+    bytes: 8,
+    code: "policy_seam_attributes_not_allowed",
+    label: "SEAMATTRIBUTES",
+  },
+  mrOwner: { fact: "mrOwner", bytes: 48, code: "policy_mrowner_not_allowed", label: "MROWNER" },
+  mrOwnerConfig: {
+    fact: "mrOwnerConfig",
+    bytes: 48,
+    code: "policy_mrownerconfig_not_allowed",
+    label: "MROWNERCONFIG",
+  },
+  qeVendorId: {
+    fact: "qeVendorId",
+    bytes: 16,
+    code: "policy_qe_vendor_id_not_allowed",
+    label: "QE vendor id",
+  },
+  fmspc: { fact: "fmspc", bytes: 6, code: "policy_fmspc_not_allowed", label: "FMSPC" },
 } as const satisfies Record<
   string,
   { fact: keyof TdxPolicyFacts; bytes: number; code: string; label: string }
@@ -93,6 +230,10 @@ const OTHER_KEYS = new Set([
   "allowedKinds",
   "reportData",
   "minimumTeeTcbSvn",
+  "minimumTcbEvaluationDataNumber",
+  "requireSeptVeDisable",
+  "allowReservedAttributeBits",
+  "rejectTrailingBytes",
 ]);
 
 function bad(message: string): never {
@@ -127,13 +268,19 @@ export function parseTdxPolicy(value: unknown): TdxPolicy {
   }
   if (input.acceptedTcbStatuses !== undefined) {
     const list = input.acceptedTcbStatuses;
-    if (
-      !Array.isArray(list) ||
-      !list.every((s) => typeof s === "string" && (TCB_STATUSES as readonly string[]).includes(s))
-    ) {
-      bad(`acceptedTcbStatuses must list values of ${TCB_STATUSES.join(", ")}`);
-    }
-    out.acceptedTcbStatuses = list;
+    const isStatus = (s: unknown) => typeof s === "string" && (TCB_STATUSES as readonly string[]).includes(s);
+    if (!Array.isArray(list)) bad("acceptedTcbStatuses must be an array");
+    out.acceptedTcbStatuses = list.map((item, i) => {
+      if (isStatus(item)) return item;
+      if (typeof item !== "object" || item === null || Array.isArray(item) || !isStatus(item.status))
+        bad(`acceptedTcbStatuses[${i}] must be one of ${TCB_STATUSES.join(", ")} or { status, advisoryIds }`);
+      for (const key of Object.keys(item))
+        if (key !== "status" && key !== "advisoryIds") bad(`acceptedTcbStatuses[${i}]: unknown key "${key}"`);
+      const ids = (item as { advisoryIds?: unknown }).advisoryIds;
+      if (ids !== undefined && (!Array.isArray(ids) || !ids.every((a) => typeof a === "string")))
+        bad(`acceptedTcbStatuses[${i}].advisoryIds must be an array of strings`);
+      return ids === undefined ? { status: item.status } : { status: item.status, advisoryIds: [...ids] };
+    });
   }
   if (input.allowedAdvisoryIds !== undefined) {
     const list = input.allowedAdvisoryIds;
@@ -150,6 +297,17 @@ export function parseTdxPolicy(value: unknown): TdxPolicy {
     if (!Array.isArray(list) || !list.every((k) => k === "tdx" || k === "sgx"))
       bad('allowedKinds must list "tdx" and/or "sgx"');
     out.allowedKinds = list;
+  }
+  for (const key of ["requireSeptVeDisable", "allowReservedAttributeBits", "rejectTrailingBytes"] as const) {
+    if (input[key] === undefined) continue;
+    if (typeof input[key] !== "boolean") bad(`${key} must be a boolean`);
+    out[key] = input[key];
+  }
+  if (input.minimumTcbEvaluationDataNumber !== undefined) {
+    const n = input.minimumTcbEvaluationDataNumber;
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
+      bad("minimumTcbEvaluationDataNumber must be a non-negative integer");
+    out.minimumTcbEvaluationDataNumber = n;
   }
   if (input.reportData !== undefined) out.reportData = hexOf(input.reportData, 64, "reportData");
   if (input.minimumTeeTcbSvn !== undefined)
@@ -179,17 +337,41 @@ export function validateTdxPolicy(
   if (p.allowedKinds && !p.allowedKinds.includes(facts.kind))
     add("policy_kind_not_allowed", `quote kind "${facts.kind}" is not in allowedKinds`);
   const statuses = p.acceptedTcbStatuses ?? DEFAULT_TDX_POLICY.acceptedTcbStatuses ?? [];
-  if (!statuses.includes(facts.tcbStatus)) {
+  const statusOf = (entry: TdxAcceptedTcbStatus) => (typeof entry === "string" ? entry : entry.status);
+  const matched = statuses.filter((entry) => statusOf(entry) === facts.tcbStatus);
+  if (matched.length === 0) {
     add(
       "policy_tcb_status_not_allowed",
-      `TCB status ${facts.tcbStatus} is not accepted (accepted: ${statuses.join(", ") || "none"})`,
+      `TCB status ${facts.tcbStatus} is not accepted (accepted: ${statuses.map(statusOf).join(", ") || "none"})`,
     );
   }
-  const advisories = p.allowedAdvisoryIds ?? [];
+  // Advisories are accepted globally (allowedAdvisoryIds) or with the status that carries them.
+  const advisories = [
+    ...(p.allowedAdvisoryIds ?? []),
+    ...matched.flatMap((entry) => (typeof entry === "string" ? [] : (entry.advisoryIds ?? []))),
+  ];
   if (!advisories.includes("*")) {
     const refused = facts.advisoryIds.filter((id) => !advisories.includes(id));
     if (refused.length > 0)
-      add("policy_advisory_not_allowed", `advisories not allowed: ${refused.join(", ")}`);
+      add(
+        "policy_advisory_not_allowed",
+        `advisories not allowed${matched.length > 0 ? ` with TCB status ${facts.tcbStatus}` : ""}: ${refused.join(", ")}`,
+      );
+  }
+  if (p.minimumTcbEvaluationDataNumber !== undefined) {
+    const minimum = p.minimumTcbEvaluationDataNumber;
+    for (const [code, what, value] of [
+      ["policy_tcb_info_evaluation_data_number_too_low", "TCB info", facts.tcbInfoEvaluationDataNumber],
+      [
+        "policy_qe_identity_evaluation_data_number_too_low",
+        "QE identity",
+        facts.qeIdentityEvaluationDataNumber,
+      ],
+    ] as const) {
+      if (value === null) add(code, `minimumTcbEvaluationDataNumber is set but no ${what} was evaluated`);
+      else if (value < minimum)
+        add(code, `${what} tcbEvaluationDataNumber ${value} is below the policy minimum ${minimum}`);
+    }
   }
   if (facts.debug && p.allowDebug !== true) {
     add(
@@ -198,6 +380,31 @@ export function validateTdxPolicy(
         ? "the TD is a debug TD (TD_ATTRIBUTES.DEBUG set)"
         : "the enclave is in debug mode (ATTRIBUTES.DEBUG set)",
     );
+  }
+  // The TDX spec defaults (dcap-qvl and go-tdx-guest check them too): a TDX module accepts no TD
+  // outside them, so a quote that shows one comes from a module this package does not know.
+  if (facts.kind === "tdx" && facts.tdAttributes !== null && facts.xfam !== null) {
+    const attributes = u64le(facts.tdAttributes);
+    const xfam = u64le(facts.xfam);
+    const reserved = attributes & TD_ATTRIBUTES_RESERVED;
+    if (reserved !== 0n && p.allowReservedAttributeBits !== true)
+      add(
+        "policy_td_attributes_reserved_bits",
+        `TD_ATTRIBUTES ${facts.tdAttributes} sets reserved bit(s) ${bitList(reserved)}`,
+      );
+    if ((attributes & TD_ATTRIBUTES_SEPT_VE_DISABLE) === 0n && p.requireSeptVeDisable !== false)
+      add(
+        "policy_sept_ve_disable_required",
+        "TD_ATTRIBUTES.SEPT_VE_DISABLE (bit 28) is clear: the TD can be made to take #VE on EPT violations; accept that by name with requireSeptVeDisable: false (CLI: --allow-unchecked sept_ve_disable)",
+      );
+    if ((xfam & XFAM_FIXED1) !== XFAM_FIXED1)
+      add("policy_xfam_fp_sse_required", `XFAM ${facts.xfam} does not set FP (bit 0) and SSE (bit 1)`);
+    const forbidden = xfam & ~XFAM_FIXED0;
+    if (forbidden !== 0n && p.allowReservedAttributeBits !== true)
+      add(
+        "policy_xfam_bits_forbidden",
+        `XFAM ${facts.xfam} sets bit(s) ${bitList(forbidden)}, outside XFAM_FIXED0 (0x${XFAM_FIXED0.toString(16)})`,
+      );
   }
   for (const [key, spec] of Object.entries(LIST_FIELDS)) {
     const allowed = (p as Record<string, readonly string[] | undefined>)[key];
@@ -211,6 +418,11 @@ export function validateTdxPolicy(
     else if (!allowed.includes(actual))
       add(spec.code, `${spec.label} ${actual} is not in the policy's allow-list`);
   }
+  if (p.rejectTrailingBytes === true && facts.trailingBytes > 0)
+    add(
+      "policy_trailing_bytes_rejected",
+      `the quote carries ${facts.trailingBytes} bytes after its structure and the policy rejects trailing bytes`,
+    );
   if (p.reportData !== undefined && p.reportData !== facts.reportData) {
     add("policy_report_data_mismatch", `report data ${facts.reportData} is not the expected ${p.reportData}`);
   }

@@ -94,7 +94,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
       expect.arrayContaining([
         "collateral_tcb_info_expired",
         "collateral_qe_identity_expired",
-        "crl_expired",
+        "collateral_pck_crl_expired",
       ]),
     );
     const before = await verifyTdxQuote(quote, { collateral, now: new Date("2025-06-19T10:20:00Z") });
@@ -183,13 +183,25 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
   });
 
   it("go-tdx-guest SPR quote, signatures only at 2023-07-01: verified, chain leaf → Platform CA → root", async () => {
-    const result = await verifyTdxQuote(readVector(`${GTDX}/tdx_prod_quote_SPR_E4.dat`), {
+    // Its TD_ATTRIBUTES (0000004000000000: PKS only) lack SEPT_VE_DISABLE, which the default policy
+    // requires (as dcap-qvl does): accepted only with the named opt-out, echoed in `unchecked`.
+    const quote = readVector(`${GTDX}/tdx_prod_quote_SPR_E4.dat`);
+    const strict = await verifyTdxQuote(quote, {
       signaturesOnly: true,
       allowUnchecked: ["tcb"],
       now: "2023-07-01T01:00:00Z",
     });
+    expect(strict.verified).toBe(true);
+    expect(strict.ok).toBe(false);
+    expect(codes(strict)).toEqual(["policy_sept_ve_disable_required"]);
+    const result = await verifyTdxQuote(quote, {
+      signaturesOnly: true,
+      allowUnchecked: ["tcb", "sept_ve_disable"],
+      now: "2023-07-01T01:00:00Z",
+    });
     expect(result.verified).toBe(true);
     expect(result.ok).toBe(true);
+    expect(result.unchecked).toEqual(["tcb", "sept_ve_disable"]);
     expect(result.tcbStatus).toBe("NotEvaluated");
     expect(result.checks.find((c) => c.id === "pck_chain")?.detail).toBe(
       "Intel SGX PCK Certificate → Intel SGX PCK Platform CA → Intel SGX Root CA",

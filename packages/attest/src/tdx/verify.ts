@@ -42,7 +42,14 @@ import {
 } from "./collateral.js";
 import { fetchTdxCollateral, type TdxCollateralCache } from "./collateral-fetcher.js";
 import { clearPckExtensionCache, type PckExtensions, parsePckExtensions } from "./pck-extensions.js";
-import { DEFAULT_TDX_POLICY, type TdxPolicy, type TdxPolicyFacts, validateTdxPolicy } from "./policy.js";
+import {
+  DEFAULT_TDX_POLICY,
+  parseTdxPolicy,
+  type TdxPolicy,
+  type TdxPolicyFacts,
+  tdxPolicyWaivers,
+  validateTdxPolicy,
+} from "./policy.js";
 import { INTEL_QE_VENDOR_ID, parseTdxQuote, type TdxQuote } from "./quote.js";
 import { INTEL_SGX_ROOT_CA_PEM } from "./roots.js";
 import { evaluateTcbStatus, type TcbEvaluation, type TcbStatus } from "./tcb-status.js";
@@ -63,7 +70,9 @@ export interface VerifyTdxOptions {
   /**
    * Checks the caller accepts as not done, by name. Strict by default: a quote whose TCB was not
    * evaluated (`signaturesOnly`) is `ok: false` with `tdx_tcb_unchecked` unless this lists `"tcb"`.
-   * What was accepted unchecked is echoed in the result's `unchecked`.
+   * `"sept_ve_disable"` and `"reserved_attribute_bits"` are the policy's `requireSeptVeDisable:
+   * false` and `allowReservedAttributeBits: true`. What was accepted unchecked is echoed in the
+   * result's `unchecked`.
    */
   readonly allowUnchecked?: readonly TdxUncheckable[];
   /** Never touch the network: collateral must be given or be in `cache`. */
@@ -79,7 +88,14 @@ export interface VerifyTdxOptions {
 }
 
 /** What a TDX caller may accept unchecked by name (see `allowUnchecked`). */
-export type TdxUncheckable = "tcb";
+export type TdxUncheckable = "tcb" | "sept_ve_disable" | "reserved_attribute_bits";
+
+/** Every name `allowUnchecked` accepts. */
+export const TDX_UNCHECKABLE: readonly TdxUncheckable[] = [
+  "tcb",
+  "sept_ve_disable",
+  "reserved_attribute_bits",
+];
 
 /** The verification result: the fields the CLI prints with `--json`. Hex is lowercase. */
 export interface TdxVerificationResult extends TdxPolicyFacts {
@@ -89,7 +105,6 @@ export interface TdxVerificationResult extends TdxPolicyFacts {
   readonly verified: boolean;
   readonly quoteVersion: number;
   readonly teeType: "TDX" | "SGX";
-  readonly fmspc: string | null;
   readonly pceId: string | null;
   readonly errors: readonly VerificationIssue[];
   readonly checks: readonly Check[];
@@ -97,11 +112,13 @@ export interface TdxVerificationResult extends TdxPolicyFacts {
   readonly tcb: TcbEvaluation | null;
   /** Period in which the collateral used is valid (latest issue date .. earliest next update). */
   readonly collateralWindow: { readonly notBefore: string; readonly notAfter: string } | null;
-  /** Bytes after the quote structure (accepted padding). */
-  readonly trailingBytes: number;
   /** Policy violations only (also in `errors`). */
   readonly policyViolations: readonly VerificationIssue[];
-  /** Checks not done that the caller accepted by name (`allowUnchecked`), e.g. `["tcb"]`. */
+  /**
+   * Checks not done that the caller accepted by name (`allowUnchecked`, or the policy's
+   * `requireSeptVeDisable: false` / `allowReservedAttributeBits: true` where this quote needed
+   * them), e.g. `["tcb"]`, `["sept_ve_disable"]`.
+   */
   readonly unchecked: readonly TdxUncheckable[];
 }
 
@@ -446,6 +463,35 @@ async function verifyBodySignature(
   if (!ok) throw new EvidenceInvalidError(code, `${what} signature does not verify with "${signer.subject}"`);
 }
 
+/**
+ * Verifies a collateral CRL; its time window is reported with the item's own code
+ * (`collateral_root_ca_crl_expired`, `collateral_pck_crl_not_yet_valid`, …), so that when several
+ * items are out of date every one is named, in Intel's order (root CA CRL, PCK CRL, TCB info,
+ * QE identity).
+ */
+async function verifyCollateralCrl(
+  crl: Crl,
+  issuer: Certificate,
+  now: Date,
+  label: string,
+  prefix: "collateral_root_ca_crl" | "collateral_pck_crl",
+): Promise<void> {
+  try {
+    await verifyCrl(crl, issuer, now, label, chainVerdicts);
+  } catch (error) {
+    if (
+      error instanceof EvidenceInvalidError &&
+      (error.code === "crl_expired" || error.code === "crl_not_yet_valid")
+    )
+      throw new EvidenceInvalidError(
+        error.code === "crl_expired" ? `${prefix}_expired` : `${prefix}_not_yet_valid`,
+        error.message,
+        { cause: error },
+      );
+    throw error;
+  }
+}
+
 function checkWindow(issue: Date, next: Date, now: Date, prefix: string, what: string): void {
   if (now.getTime() < issue.getTime()) {
     throw new EvidenceInvalidError(
@@ -614,7 +660,7 @@ async function verifyCollateralItems(
         "crl_issuer_mismatch",
         `Root CA CRL issuer "${crl.issuer}" is not a pinned root`,
       );
-    await verifyCrl(crl, root, now, "Root CA", chainVerdicts);
+    await verifyCollateralCrl(crl, root, now, "Root CA", "collateral_root_ca_crl");
     return crl;
   });
   const revokedByRoot = (cert: Certificate, code: string, what: string) => {
@@ -631,7 +677,7 @@ async function verifyCollateralItems(
     );
     revokedByRoot(issuer, "tdx_pck_ca_revoked", "PCK CA");
     const crl = parseCrl(collateral.pckCrl);
-    await verifyCrl(crl, issuer, now, "PCK", chainVerdicts);
+    await verifyCollateralCrl(crl, issuer, now, "PCK", "collateral_pck_crl");
     return { crl, issuer };
   });
   const tcbSigner = await list.run("tcb_info_signature", LABEL.tcb_info_signature, async () => {
@@ -726,6 +772,14 @@ async function verifyCollateralItems(
   verifiedCollateralCount++;
   return verified;
 }
+
+/** The policy rules about the TCB and its collateral: moot when the TCB was not evaluated. */
+const TCB_RULES: ReadonlySet<string> = new Set([
+  "policy_tcb_status_not_allowed",
+  "policy_advisory_not_allowed",
+  "policy_tcb_info_evaluation_data_number_too_low",
+  "policy_qe_identity_evaluation_data_number_too_low",
+]);
 
 const LABEL = {
   quote_structure: "Quote structure (header, body, signature data)",
@@ -953,10 +1007,17 @@ export async function verifyQuoteSignatures(
   };
 }
 
-function facts(quote: TdxQuote): Omit<TdxPolicyFacts, "tcbStatus" | "advisoryIds"> {
+type QuoteFacts = Omit<
+  TdxPolicyFacts,
+  "tcbStatus" | "advisoryIds" | "fmspc" | "tcbInfoEvaluationDataNumber" | "qeIdentityEvaluationDataNumber"
+>;
+
+function facts(quote: TdxQuote): QuoteFacts {
   const b = quote.body;
+  const common = { qeVendorId: toHex(quote.header.qeVendorId), trailingBytes: quote.trailingBytes };
   if (b.kind === "sgx") {
     return {
+      ...common,
       kind: "sgx",
       debug: ((b.attributes[0] as number) & 0x02) !== 0,
       mrtd: null,
@@ -972,9 +1033,14 @@ function facts(quote: TdxQuote): Omit<TdxPolicyFacts, "tcbStatus" | "advisoryIds
       mrSigner: toHex(b.mrSigner),
       reportData: toHex(b.reportData),
       teeTcbSvn: null,
+      mrSignerSeam: null,
+      seamAttributes: null,
+      mrOwner: null,
+      mrOwnerConfig: null,
     };
   }
   return {
+    ...common,
     kind: "tdx",
     debug: ((b.tdAttributes[0] as number) & 0x01) !== 0,
     mrtd: toHex(b.mrTd),
@@ -990,6 +1056,10 @@ function facts(quote: TdxQuote): Omit<TdxPolicyFacts, "tcbStatus" | "advisoryIds
     mrSigner: null,
     reportData: toHex(b.reportData),
     teeTcbSvn: toHex(b.teeTcbSvn),
+    mrSignerSeam: toHex(b.mrSignerSeam),
+    seamAttributes: toHex(b.seamAttributes),
+    mrOwner: toHex(b.mrOwner),
+    mrOwnerConfig: toHex(b.mrOwnerConfig),
   };
 }
 
@@ -1016,12 +1086,20 @@ export async function verifyTdxQuote(
     throw new AttestArgumentError("tdx_options_invalid", "options with `now` are required");
   const now = toVerificationTime(options.now);
   for (const item of options.allowUnchecked ?? []) {
-    if (item !== "tcb")
+    if (!TDX_UNCHECKABLE.includes(item))
       throw new AttestArgumentError(
         "tdx_options_invalid",
-        `allowUnchecked: unknown check ${JSON.stringify(item)} (only "tcb")`,
+        `allowUnchecked: unknown check ${JSON.stringify(item)} (${TDX_UNCHECKABLE.map((n) => JSON.stringify(n)).join(", ")})`,
       );
   }
+  // The policy is parsed at the edge, once; named opt-outs of allowUnchecked join it.
+  const policy: TdxPolicy = {
+    ...parseTdxPolicy(options.policy ?? DEFAULT_TDX_POLICY),
+    ...(options.allowUnchecked?.includes("sept_ve_disable") ? { requireSeptVeDisable: false } : {}),
+    ...(options.allowUnchecked?.includes("reserved_attribute_bits")
+      ? { allowReservedAttributeBits: true }
+      : {}),
+  };
   const parsed = parseTdxQuote(quote);
   const roots = resolveRoots(options.roots);
   const list = new CheckList();
@@ -1055,6 +1133,7 @@ export async function verifyTdxQuote(
   const stage = await checkSignatures(parsed, roots, now, list, jobs);
 
   let tcb: TcbEvaluation | null = null;
+  let evaluatedCollateral: VerifiedCollateral | undefined;
   let collateralWindow: TdxVerificationResult["collateralWindow"] = null;
   let tcbStatus: TcbStatus = "NotEvaluated";
   const cannotFetch = options.collateral === undefined && (!stage.pck || !stage.pckCa);
@@ -1092,6 +1171,7 @@ export async function verifyTdxQuote(
       if (!lookup.hit) await prefetchSignatures(jobs, roots, parsed, lookup.normalize);
     }
     const verified = await verifyCollateralItems(lookup, roots, now, list, jobs);
+    evaluatedCollateral = verified;
     if (verified) {
       collateralWindow = {
         notBefore: new Date(verified.notBefore).toISOString(),
@@ -1171,19 +1251,29 @@ export async function verifyTdxQuote(
 
   const verified = !list.failed;
   const tcbAccepted = options.allowUnchecked?.includes("tcb") === true;
-  const unchecked: TdxUncheckable[] = options.signaturesOnly && tcbAccepted ? ["tcb"] : [];
   const base = facts(parsed);
-  const policyFacts: TdxPolicyFacts = { ...base, tcbStatus, advisoryIds: tcb?.advisoryIds ?? [] };
+  const policyFacts: TdxPolicyFacts = {
+    ...base,
+    tcbStatus,
+    advisoryIds: tcb?.advisoryIds ?? [],
+    fmspc: stage.pck ? toHex(stage.pck.fmspc) : null,
+    tcbInfoEvaluationDataNumber: tcb ? (evaluatedCollateral?.tcbInfo.tcbEvaluationDataNumber ?? null) : null,
+    qeIdentityEvaluationDataNumber: tcb
+      ? (evaluatedCollateral?.qeIdentity.tcbEvaluationDataNumber ?? null)
+      : null,
+  };
+  const unchecked: TdxUncheckable[] = [
+    ...(options.signaturesOnly && tcbAccepted ? (["tcb"] as const) : []),
+    ...(verified ? tdxPolicyWaivers(policyFacts, policy) : []),
+  ];
   // The policy speaks about genuine evidence only; with --signatures-only the TCB rules are moot
   // (the caller chose not to evaluate the TCB) and every other rule still applies.
   let policyViolations: VerificationIssue[] = [];
   if (!verified) list.skip("policy", LABEL.policy, "not evaluated: the evidence did not verify");
   else {
-    policyViolations = validateTdxPolicy(policyFacts, options.policy ?? DEFAULT_TDX_POLICY);
+    policyViolations = validateTdxPolicy(policyFacts, policy);
     if (options.signaturesOnly) {
-      policyViolations = policyViolations.filter(
-        (v) => v.code !== "policy_tcb_status_not_allowed" && v.code !== "policy_advisory_not_allowed",
-      );
+      policyViolations = policyViolations.filter((v) => !TCB_RULES.has(v.code));
       // Secure default: what was not checked is not accepted, unless the caller says so by name.
       if (!tcbAccepted)
         policyViolations.unshift({
@@ -1208,13 +1298,11 @@ export async function verifyTdxQuote(
     quoteVersion: parsed.header.version,
     teeType: parsed.kind === "tdx" ? "TDX" : "SGX",
     ...policyFacts,
-    fmspc: stage.pck ? toHex(stage.pck.fmspc) : null,
     pceId: stage.pck ? toHex(stage.pck.pceId) : null,
     errors: list.errors,
     checks: list.checks,
     tcb,
     collateralWindow,
-    trailingBytes: parsed.trailingBytes,
     policyViolations,
     unchecked,
   };

@@ -1,6 +1,7 @@
+import { sha256 } from "@noble/hashes/sha2.js";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { concatBytes, fromHex, toHex } from "../../common/bytes.js";
+import { concatBytes, copyBytes, fromHex, toHex } from "../../common/bytes.js";
 import { parseCertificates, toPem } from "../../common/x509.js";
 import type { QuoteCollateralV3 } from "../collateral.js";
 import { SGX_EXTENSIONS_OID } from "../pck-extensions.js";
@@ -149,16 +150,25 @@ function u32(n: number): Uint8Array {
   return Uint8Array.of(n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
 }
 
+/** What {@link rebuildQuote} replaces besides the PCK chain and QE report signature. */
+export interface QuoteOverrides {
+  readonly signedRegion: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly attestationKey: Uint8Array;
+  readonly qeReport: Uint8Array;
+}
+
 /** Serialises a v4/v5 quote with a new PCK chain and QE report signature (everything else as parsed). */
 export function rebuildQuote(
   quote: TdxQuote,
   pckChainPem: string,
   qeReportSignature: Uint8Array,
+  overrides?: QuoteOverrides,
 ): Uint8Array {
   const sd = quote.signatureData;
   const pem = new TextEncoder().encode(pckChainPem);
   const inner = concatBytes(
-    sd.qeReport.raw,
+    overrides?.qeReport ?? sd.qeReport.raw,
     qeReportSignature,
     u16(sd.qeAuthData.length),
     sd.qeAuthData,
@@ -166,8 +176,39 @@ export function rebuildQuote(
     u32(pem.length),
     pem,
   );
-  const signatureData = concatBytes(sd.signature, sd.attestationKey, u16(6), u32(inner.length), inner);
-  return concatBytes(quote.signedRegion, u32(signatureData.length), signatureData);
+  const signatureData = concatBytes(
+    overrides?.signature ?? sd.signature,
+    overrides?.attestationKey ?? sd.attestationKey,
+    u16(6),
+    u32(inner.length),
+    inner,
+  );
+  return concatBytes(overrides?.signedRegion ?? quote.signedRegion, u32(signatureData.length), signatureData);
+}
+
+/** Offset of REPORTDATA in an SGX report body (the QE report). */
+const QE_REPORT_DATA_OFFSET = 320;
+
+/**
+ * Edits a copy of the signed region (header and body) and signs it with a fresh attestation key,
+ * bound into a copy of the QE report (REPORTDATA = SHA-256(key || QE auth data) || zeros). The QE
+ * report is then signed by the test PCK leaf, so the quote verifies under the test PKI.
+ */
+async function reSignRegion(quote: TdxQuote, edit: (region: Uint8Array) => void): Promise<QuoteOverrides> {
+  const region = copyBytes(quote.signedRegion);
+  edit(region);
+  const keys = (await subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
+  const attestationKey = new Uint8Array(await subtle.exportKey("raw", keys.publicKey)).subarray(1);
+  const qeReport = copyBytes(quote.signatureData.qeReport.raw);
+  qeReport.fill(0, QE_REPORT_DATA_OFFSET);
+  qeReport.set(
+    sha256.create().update(attestationKey).update(quote.signatureData.qeAuthData).digest(),
+    QE_REPORT_DATA_OFFSET,
+  );
+  const signature = new Uint8Array(
+    await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, region as BufferSource),
+  );
+  return { signedRegion: region, signature, attestationKey, qeReport };
 }
 
 export interface TestEvidenceOptions {
@@ -194,6 +235,11 @@ export interface TestEvidenceOptions {
   readonly editSigningChain?: (pem: string) => string;
   readonly crlThisUpdate?: Date;
   readonly crlNextUpdate?: Date;
+  /**
+   * Edits the signed region (header and report body; offsets as in the quote) and re-signs it with
+   * a fresh attestation key bound into the QE report, e.g. to set reserved TD_ATTRIBUTES bits.
+   */
+  readonly editSignedRegion?: (region: Uint8Array) => void;
 }
 
 /**
@@ -232,7 +278,15 @@ export async function reRootEvidence(
   )
     .map((d) => toPem(d))
     .join("");
-  const rebuilt = rebuildQuote(quote, chain, await signRaw(leaf, quote.signatureData.qeReport.raw));
+  const overrides = options.editSignedRegion
+    ? await reSignRegion(quote, options.editSignedRegion)
+    : undefined;
+  const rebuilt = rebuildQuote(
+    quote,
+    chain,
+    await signRaw(leaf, overrides?.qeReport ?? quote.signatureData.qeReport.raw),
+    overrides,
+  );
   const thisUpdate = options.crlThisUpdate ?? new Date("2020-01-01T00:00:00Z");
   const nextUpdate = options.crlNextUpdate ?? new Date("2039-01-01T00:00:00Z");
   const tcbInfo = options.editTcbInfo ? options.editTcbInfo(collateral.tcb_info) : collateral.tcb_info;
