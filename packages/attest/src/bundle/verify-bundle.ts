@@ -7,12 +7,11 @@ import {
   PolicyViolationError,
   type VerificationIssue,
 } from "../common/errors.js";
+import { lazyModule } from "../common/lazy-module.js";
 import { type Certificate, parseCertificate, toPem } from "../common/x509.js";
-import { type NvidiaVerificationResult, verifyNvidiaEvidence } from "../nvidia/index.js";
+import type { NvidiaVerificationResult } from "../nvidia/index.js";
 import type { SevSnpProductRoots, SevSnpVerificationResult } from "../sev-snp/index.js";
-import { verifySevSnpReport } from "../sev-snp/index.js";
 import type { TdxCollateralInput, TdxVerificationResult } from "../tdx/index.js";
-import { verifyTdxQuote } from "../tdx/index.js";
 import {
   type Binding,
   type BindingJson,
@@ -24,6 +23,14 @@ import {
 import type { AttestationBundle } from "./bundle.js";
 import { isDevelopmentCertificate } from "./development-roots.js";
 import { type BundlePolicy, parseBundlePolicy, type TdxMeasurementRule } from "./policy.js";
+
+/**
+ * Each kind's verifier is loaded when a bundle carries that kind of evidence: a TDX + H100 bundle
+ * never loads the SEV-SNP code, and importing this subpath loads none of them.
+ */
+const loadTdx = lazyModule(() => import("../tdx/verify.js"));
+const loadSevSnp = lazyModule(() => import("../sev-snp/verify.js"));
+const loadNvidia = lazyModule(() => import("../nvidia/verify.js"));
 
 /** Options of {@link verifyBundle}. */
 export interface VerifyBundleOptions {
@@ -223,6 +230,7 @@ export async function verifyBundle(
   let cpuReportData: string;
   if (bundle.cpu.kind === "tdx") {
     const collateral = bundle.cpu.collateral ?? options.collateral?.tdx;
+    const { verifyTdxQuote } = await loadTdx();
     const result = await verifyTdxQuote(bundle.cpu.evidence, {
       now,
       ...(collateral !== undefined ? { collateral: collateral as TdxCollateralInput } : {}),
@@ -243,6 +251,7 @@ export async function verifyBundle(
   } else {
     const [vcek, ...chain] = bundle.cpu.certificates;
     const crl = bundle.cpu.collateral?.crl ?? options.collateral?.sevSnpCrl;
+    const { verifySevSnpReport } = await loadSevSnp();
     const result = await verifySevSnpReport(bundle.cpu.evidence, {
       now,
       ...(vcek ? { vcek } : {}),
@@ -296,6 +305,7 @@ export async function verifyBundle(
   } else list.pass("gpu_count", LABEL.gpu_count, `${bundle.gpus.length} GPU(s)`);
   const gpus: NvidiaVerificationResult[] = [];
   for (const [i, gpu] of bundle.gpus.entries()) {
+    const { verifyNvidiaEvidence } = await loadNvidia();
     const result = await verifyNvidiaEvidence(gpu.evidence, {
       certChain: gpu.certificates.map(parseCertificate),
       ...(gpu.rims ? { rims: [...gpu.rims] } : {}),
