@@ -169,7 +169,16 @@ export interface Ledger {
    */
   slash(
     workerId: string,
-    options: { readonly jobId: string; readonly challengerAccount: string; readonly rewardBps: number },
+    options: {
+      readonly jobId: string;
+      readonly challengerAccount: string;
+      readonly rewardBps: number;
+      /**
+       * The cheated client, refunded from the bond first (at most the bond): the job was already
+       * captured, so the refund comes out of the cheater's stake, not the treasury's.
+       */
+      readonly refund?: { readonly accountId: string; readonly credits: number };
+    },
   ): Promise<LedgerTransaction>;
   /**
    * Records earnings paid out on chain: `worker:<workerId>:earnings` to `external:payouts`. Idempotent on
@@ -530,7 +539,10 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
         );
       }
       const rewardBps = requireBasisPoints(slashOptions.rewardBps, "rewardBps");
+      const refund = slashOptions.refund;
+      if (refund !== undefined) requireAmount(refund.credits, "refund.credits", true);
       return atomically(async (trx) => {
+        if (refund !== undefined) await requireCustomer(trx, refund.accountId);
         if (challengerKind === "user") await requireCustomer(trx, challenger.substring("user:".length));
         else
           await requireWorker(
@@ -555,18 +567,22 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
           throw new LedgerError("no_bond", `worker ${workerId} has no bond to slash`, {
             details: { workerId },
           });
-        const { rewardCredits, burnedCredits } = splitSlash(posted, rewardBps);
+        const refunded = refund === undefined ? 0 : Math.min(refund.credits, posted);
+        const { rewardCredits, burnedCredits } = splitSlash(posted - refunded, rewardBps);
+        const postings: LedgerPosting[] = [
+          { account: bond, amount: -posted },
+          { account: challenger, amount: rewardCredits },
+          { account: BURN_ACCOUNT, amount: burnedCredits },
+        ];
+        if (refund !== undefined && refunded > 0)
+          postings.push({ account: `user:${refund.accountId}`, amount: refunded });
         return writeTransaction(trx, {
           kind: "slash",
           idempotencyKey: key,
           jobId,
-          memo: null,
+          memo: refunded > 0 ? `refunded ${refunded} to the client` : null,
           createdAt: now(),
-          postings: [
-            { account: bond, amount: -posted },
-            { account: challenger, amount: rewardCredits },
-            { account: BURN_ACCOUNT, amount: burnedCredits },
-          ],
+          postings,
         });
       });
     },
