@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { vectorPath } from "@peercycles/internal-vectors";
@@ -119,6 +119,29 @@ describe("peer-attest verify sev-snp", () => {
     const result = await cli([...(args as string[]), "--json"]);
     expect(result.code).toBe(2);
     expect(JSON.parse(result.out).errors[0].code).toBe(code);
+  });
+
+  it("a report file with 20 trailing bytes: exit 0 with trailingBytes 20; a policy rejecting them: exit 1 (issue 18)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "snp-cli-"));
+    const file = join(dir, "report-with-suffix.bin");
+    writeFileSync(file, Buffer.concat([readFileSync(V("trustee/test-report.bin")), Buffer.alloc(20, 0x5a)]));
+    const base = ["--report", file, "--vcek", V("trustee/test-vcek.der"), "--now", "2024-01-01T00:00:00Z"];
+    const accepted = await cli([...base, "--json"]);
+    expect(accepted.code).toBe(0);
+    expect(JSON.parse(accepted.out)).toMatchObject({
+      ok: true,
+      trailingBytes: 20,
+      committedFirmware: "1.52 build 4",
+    });
+    const table = await cli(base);
+    expect(table.out).toContain("20 trailing bytes ignored");
+    const policy = join(dir, "policy.json");
+    writeFileSync(policy, JSON.stringify({ rejectTrailingBytes: true }));
+    const refused = await cli([...base, "--policy", policy, "--json"]);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.out).errors.map((e: { code: string }) => e.code)).toEqual([
+      "policy_trailing_bytes_rejected",
+    ]);
   });
 
   it("truncated report → exit 2 snp_report_truncated; offline without a VCEK → exit 2 collateral_unavailable", async () => {

@@ -16,7 +16,8 @@ import {
 const HELP = `peer-attest verify sev-snp: verify an AMD SEV-SNP attestation report.
 
 Options:
-  --report FILE     the 1184-byte report (raw, hex or base64)
+  --report FILE     the 1184-byte report (raw, hex or base64); bytes after it are reported as
+                    trailingBytes and ignored unless the policy sets rejectTrailingBytes
   --vcek FILE       the VCEK or VLEK (DER or PEM; a PEM may also hold the ASK/ASVK and ARK).
                     Without it the VCEK is fetched from AMD KDS (not with --offline).
   --chain FILE      ASK+ARK (or ASVK+ARK) chain, PEM or DER (default: the pinned AMD certificates)
@@ -101,6 +102,8 @@ export async function verifySevSnpCommand(args: readonly string[]): Promise<numb
             `bl ${tcb.bootloader}, tee ${tcb.tee}, snp ${tcb.snp}, ucode ${tcb.microcode}${tcb.fmc === undefined ? "" : `, fmc ${tcb.fmc}`}`,
           ],
           ["firmware", result.firmware],
+          ["committed firmware", result.committedFirmware],
+          ["trailing bytes", result.trailingBytes > 0 ? result.trailingBytes : null],
           ["verified at", now.toISOString()],
         ],
         result.checks,

@@ -221,11 +221,19 @@ const rows: { name: string; make: () => Case; codes: string[] }[] = [
     codes: ["snp_report_truncated"],
   },
   {
-    name: "trailing byte after the report",
+    name: "a trailing byte after the report, under a policy that rejects trailing bytes",
     make: tamper(base, (c) => {
       c.report = Uint8Array.from([...c.report, 0]);
+      c.options = { ...c.options, policy: { rejectTrailingBytes: true } };
     }),
-    codes: ["snp_report_size_invalid"],
+    codes: ["policy_trailing_bytes_rejected"],
+  },
+  {
+    name: "20 trailing bytes (Constellation's report files) are outside the report: not a corruption",
+    make: tamper(base, (c) => {
+      c.report = Uint8Array.from([...c.report, ...new Uint8Array(20).fill(0x5a)]);
+    }),
+    codes: [],
   },
   {
     name: "bad version 1",

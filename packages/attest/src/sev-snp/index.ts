@@ -26,6 +26,7 @@ export {
 } from "./kds-fetcher.js";
 export {
   parseSevSnpPolicy,
+  type SevSnpMinimumFirmware,
   type SevSnpMinimumTcb,
   type SevSnpPolicy,
   type SevSnpPolicySubject,

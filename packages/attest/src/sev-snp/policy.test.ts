@@ -58,7 +58,7 @@ describe("validateSevSnpPolicy", () => {
       "policy_firmware_too_old",
     ],
     ["vmpl allowed [1]", { vmpl: { allowed: [1] } }, "policy_vmpl_not_allowed"],
-    ["author key required", { authorKeyDigests: ["00".repeat(48)] }, "policy_author_key_not_allowed"],
+    ["author key required", { authorKeyDigests: ["11".repeat(48)] }, "policy_author_key_missing"],
     ["ID key digests required", { idKeyDigests: ["11".repeat(48)] }, "policy_id_key_not_allowed"],
     ["SMT forbidden", { allowSmt: false }, "policy_smt_forbidden"],
     ["single socket required", { requireSingleSocket: true }, "policy_single_socket_required"],
@@ -173,14 +173,16 @@ describe("schemas/sev-snp-policy.schema.json", () => {
         minimumTcb: {},
         minimumLaunchTcb: {},
         minimumFirmware: { major: 1, minor: 0 },
+        minimumCommittedFirmware: { major: 1, minor: 0, build: 0 },
         minimumGuestSvn: 0,
         idKeyDigests: [],
         authorKeyDigests: [],
         signingKeys: ["vcek"],
+        rejectTrailingBytes: true,
       };
       expect(sample[key], `no sample for ${key}`).toBeDefined();
       expect(() => parseSevSnpPolicy({ [key]: sample[key] })).not.toThrow();
     }
-    expect(Object.keys(schema.properties).length).toBe(16);
+    expect(Object.keys(schema.properties).length).toBe(18);
   });
 });

@@ -1,6 +1,6 @@
-import { fromHex, toHex } from "../common/bytes.js";
+import { fromHex, isAllZero, toHex } from "../common/bytes.js";
 import { AttestArgumentError, type VerificationIssue } from "../common/errors.js";
-import type { SevSnpReport, SevSnpSigningKey } from "./report.js";
+import type { SevSnpFirmwareVersion, SevSnpReport, SevSnpSigningKey } from "./report.js";
 import type { SevSnpProduct } from "./roots.js";
 import { decodeTcb, type SevSnpTcb, TCB_COMPONENTS, tcbLayoutOf } from "./tcb.js";
 
@@ -12,6 +12,13 @@ export interface SevSnpMinimumTcb {
   readonly microcode?: number;
   /** Turin only; ignored for Milan/Genoa. */
   readonly fmc?: number;
+}
+
+/** A firmware version floor: major.minor, then build (default 0). */
+export interface SevSnpMinimumFirmware {
+  readonly major: number;
+  readonly minor: number;
+  readonly build?: number;
 }
 
 /**
@@ -46,16 +53,31 @@ export interface SevSnpPolicy {
   readonly minimumTcb?: SevSnpMinimumTcb;
   /** Minimum LAUNCH_TCB per component. */
   readonly minimumLaunchTcb?: SevSnpMinimumTcb;
-  /** Minimum current firmware version (major.minor, then build). */
-  readonly minimumFirmware?: { readonly major: number; readonly minor: number; readonly build?: number };
+  /**
+   * Minimum current firmware version (CURRENT_MAJOR.CURRENT_MINOR, then CURRENT_BUILD), e.g.
+   * `{ "major": 1, "minor": 55, "build": 49 }` refuses 1.55 build 39.
+   */
+  readonly minimumFirmware?: SevSnpMinimumFirmware;
+  /**
+   * Minimum committed firmware version (COMMITTED_MAJOR.COMMITTED_MINOR, COMMITTED_BUILD): the
+   * version the platform cannot be rolled back below.
+   */
+  readonly minimumCommittedFirmware?: SevSnpMinimumFirmware;
   /** Minimum GUEST_SVN. */
   readonly minimumGuestSvn?: number;
   /** Allowed ID key digests (hex, 48 bytes each). The report's ID_KEY_DIGEST must be one of them. */
   readonly idKeyDigests?: readonly string[];
-  /** Allowed author key digests (hex, 48 bytes each); requires AUTHOR_KEY_EN. */
+  /**
+   * Allowed author key digests (hex, 48 bytes each). A pin means "the ID block is endorsed by one
+   * of these author keys": a report with AUTHOR_KEY_EN = 0 has no author key and is refused
+   * (`policy_author_key_missing`). An all-zero digest names no key and is a malformed policy;
+   * to accept reports without an author key, do not pin author keys.
+   */
   readonly authorKeyDigests?: readonly string[];
   /** Allowed signing keys. Default both. */
   readonly signingKeys?: readonly ("vcek" | "vlek")[];
+  /** Refuse a report file with bytes after the 1184-byte report. Default false (reported only). */
+  readonly rejectTrailingBytes?: boolean;
 }
 
 const KEYS = new Set([
@@ -71,10 +93,12 @@ const KEYS = new Set([
   "minimumTcb",
   "minimumLaunchTcb",
   "minimumFirmware",
+  "minimumCommittedFirmware",
   "minimumGuestSvn",
   "idKeyDigests",
   "authorKeyDigests",
   "signingKeys",
+  "rejectTrailingBytes",
 ]);
 
 function bad(path: string, message: string): AttestArgumentError {
@@ -134,7 +158,13 @@ export function parseSevSnpPolicy(value: unknown): SevSnpPolicy {
   checkKeys(value, [...KEYS], "$");
   if (value.$schema !== undefined && typeof value.$schema !== "string")
     throw bad("$.$schema", "must be a string");
-  for (const key of ["allowDebug", "allowSmt", "allowMigrationAgent", "requireSingleSocket"]) {
+  for (const key of [
+    "allowDebug",
+    "allowSmt",
+    "allowMigrationAgent",
+    "requireSingleSocket",
+    "rejectTrailingBytes",
+  ]) {
     if (value[key] !== undefined) checkBool(value[key], `$.${key}`);
   }
   if (value.measurements !== undefined) checkHexList(value.measurements, "$.measurements", 48);
@@ -152,18 +182,28 @@ export function parseSevSnpPolicy(value: unknown): SevSnpPolicy {
   }
   if (value.minimumTcb !== undefined) checkTcb(value.minimumTcb, "$.minimumTcb");
   if (value.minimumLaunchTcb !== undefined) checkTcb(value.minimumLaunchTcb, "$.minimumLaunchTcb");
-  if (value.minimumFirmware !== undefined) {
-    const fw = value.minimumFirmware;
-    if (!isObject(fw)) throw bad("$.minimumFirmware", "must be an object");
-    checkKeys(fw, ["major", "minor", "build"], "$.minimumFirmware");
-    checkInt(fw.major, "$.minimumFirmware.major", 0, 255);
-    checkInt(fw.minor, "$.minimumFirmware.minor", 0, 255);
-    if (fw.build !== undefined) checkInt(fw.build, "$.minimumFirmware.build", 0, 255);
+  for (const key of ["minimumFirmware", "minimumCommittedFirmware"]) {
+    const fw = value[key];
+    if (fw === undefined) continue;
+    if (!isObject(fw)) throw bad(`$.${key}`, "must be an object");
+    checkKeys(fw, ["major", "minor", "build"], `$.${key}`);
+    checkInt(fw.major, `$.${key}.major`, 0, 255);
+    checkInt(fw.minor, `$.${key}.minor`, 0, 255);
+    if (fw.build !== undefined) checkInt(fw.build, `$.${key}.build`, 0, 255);
   }
   if (value.minimumGuestSvn !== undefined)
     checkInt(value.minimumGuestSvn, "$.minimumGuestSvn", 0, 0xffffffff);
   if (value.idKeyDigests !== undefined) checkHexList(value.idKeyDigests, "$.idKeyDigests", 48);
-  if (value.authorKeyDigests !== undefined) checkHexList(value.authorKeyDigests, "$.authorKeyDigests", 48);
+  if (value.authorKeyDigests !== undefined) {
+    checkHexList(value.authorKeyDigests, "$.authorKeyDigests", 48);
+    for (const [i, digest] of (value.authorKeyDigests as string[]).entries()) {
+      if (isAllZero(fromHex(digest)))
+        throw bad(
+          `$.authorKeyDigests[${i}]`,
+          "is all zero, which names no author key (it is what a report without one carries); to accept reports without an author key, do not pin authorKeyDigests",
+        );
+    }
+  }
   if (value.signingKeys !== undefined) {
     if (!Array.isArray(value.signingKeys) || value.signingKeys.length === 0)
       throw bad("$.signingKeys", "must be a non-empty array");
@@ -184,6 +224,17 @@ export interface SevSnpPolicySubject {
 function sameHex(expected: string, actual: Uint8Array): boolean {
   return toHex(fromHex(expected)) === toHex(actual);
 }
+
+/** Negative when `have` is older than `want` (major, then minor, then build). */
+function compareFirmware(have: SevSnpFirmwareVersion, want: SevSnpMinimumFirmware): number {
+  return have.major !== want.major
+    ? have.major - want.major
+    : have.minor !== want.minor
+      ? have.minor - want.minor
+      : have.build - (want.build ?? 0);
+}
+
+const firmwareText = (v: SevSnpMinimumFirmware) => `${v.major}.${v.minor} build ${v.build ?? 0}`;
 
 function tcbShortfalls(actual: SevSnpTcb, minimum: SevSnpMinimumTcb, product: SevSnpProduct): string[] {
   const out: string[] = [];
@@ -269,21 +320,23 @@ export function validateSevSnpPolicy(
     if (low.length > 0)
       add("policy_launch_tcb_too_low", `launch TCB is below the policy minimum: ${low.join(", ")}`);
   }
-  if (policy.minimumFirmware !== undefined) {
-    const have = report.currentVersion;
-    const want = policy.minimumFirmware;
-    const cmp =
-      have.major !== want.major
-        ? have.major - want.major
-        : have.minor !== want.minor
-          ? have.minor - want.minor
-          : have.build - (want.build ?? 0);
-    if (cmp < 0) {
-      add(
-        "policy_firmware_too_old",
-        `firmware ${have.major}.${have.minor} build ${have.build} is older than ${want.major}.${want.minor} build ${want.build ?? 0}`,
-      );
-    }
+  if (
+    policy.minimumFirmware !== undefined &&
+    compareFirmware(report.currentVersion, policy.minimumFirmware) < 0
+  ) {
+    add(
+      "policy_firmware_too_old",
+      `firmware ${firmwareText(report.currentVersion)} is older than ${firmwareText(policy.minimumFirmware)}`,
+    );
+  }
+  if (
+    policy.minimumCommittedFirmware !== undefined &&
+    compareFirmware(report.committedVersion, policy.minimumCommittedFirmware) < 0
+  ) {
+    add(
+      "policy_committed_firmware_too_old",
+      `committed firmware ${firmwareText(report.committedVersion)} is older than ${firmwareText(policy.minimumCommittedFirmware)}`,
+    );
   }
   if (policy.minimumGuestSvn !== undefined && report.guestSvn < policy.minimumGuestSvn) {
     add("policy_guest_svn_too_low", `guest SVN ${report.guestSvn} is below ${policy.minimumGuestSvn}`);
@@ -295,15 +348,21 @@ export function validateSevSnpPolicy(
   }
   if (policy.authorKeyDigests !== undefined) {
     const digest = toHex(report.authorKeyDigest);
-    if (!report.keyInfo.authorKeyEn || !policy.authorKeyDigests.some((d) => d.toLowerCase() === digest)) {
+    // The rule, chosen deliberately: a pin requires an author key. AUTHOR_KEY_EN = 0 means the ID
+    // block carried none, and AUTHOR_KEY_DIGEST is then zero-filled, not a key's digest.
+    if (!report.keyInfo.authorKeyEn)
       add(
-        "policy_author_key_not_allowed",
-        report.keyInfo.authorKeyEn
-          ? `author key digest ${digest} is not allowed by the policy`
-          : "the report has no author key (AUTHOR_KEY_EN is 0)",
+        "policy_author_key_missing",
+        "the policy pins author keys but the report has none (AUTHOR_KEY_EN is 0)",
       );
-    }
+    else if (!policy.authorKeyDigests.some((d) => d.toLowerCase() === digest))
+      add("policy_author_key_not_allowed", `author key digest ${digest} is not allowed by the policy`);
   }
+  if (policy.rejectTrailingBytes === true && report.trailingBytes > 0)
+    add(
+      "policy_trailing_bytes_rejected",
+      `the report file carries ${report.trailingBytes} bytes after the 1184-byte report and the policy rejects trailing bytes`,
+    );
   const signingKey: SevSnpSigningKey = report.keyInfo.signingKey;
   const keys = policy.signingKeys ?? ["vcek", "vlek"];
   if (signingKey === "none" || !keys.includes(signingKey)) {

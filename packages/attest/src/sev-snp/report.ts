@@ -82,7 +82,10 @@ export interface SevSnpFirmwareVersion {
  * depends on the product line (see `decodeTcb`).
  */
 export interface SevSnpReport {
+  /** The 1184 bytes of the report (without any trailing bytes of the input). */
   readonly bytes: Uint8Array;
+  /** Bytes of the input after the 1184-byte report: accepted, reported, never signed. */
+  readonly trailingBytes: number;
   readonly signedSpan: Uint8Array;
   readonly version: number;
   readonly guestSvn: number;
@@ -208,9 +211,11 @@ function parseKeyInfo(raw: number): SevSnpKeyInfo {
 }
 
 /**
- * Parses a raw SEV-SNP attestation report (exactly 1184 bytes). Checks the version (2–5), every
+ * Parses a raw SEV-SNP attestation report (1184 bytes). Checks the version (2–5), every
  * must-be-zero range of the ABI table for that version, the guest policy's reserved bits and the
- * key info; never returns a partial result.
+ * key info; never returns a partial result. Bytes after the report (real files carry some, e.g.
+ * a 20-byte suffix in Constellation's test data) are accepted and counted in `trailingBytes`, as
+ * a TDX quote's are; a policy can refuse them (`rejectTrailingBytes`).
  *
  * @throws EvidenceParseError `snp_report_truncated`, `snp_report_size_invalid`,
  *   `snp_report_version_unsupported`, `snp_report_policy_invalid`, `snp_report_signing_key_reserved`,
@@ -229,20 +234,15 @@ export function parseSevSnpReport(input: Uint8Array): SevSnpReport {
   if (input.length < SEV_SNP_REPORT_SIZE) {
     throw new EvidenceParseError(
       "snp_report_truncated",
-      `${REPORT} is ${input.length} bytes; a report is exactly ${SEV_SNP_REPORT_SIZE}`,
+      `${REPORT} is ${input.length} bytes; a report is ${SEV_SNP_REPORT_SIZE}`,
       {
         details: { length: input.length },
       },
     );
   }
-  if (input.length > SEV_SNP_REPORT_SIZE) {
-    throw new EvidenceParseError(
-      "snp_report_size_invalid",
-      `${REPORT} is ${input.length} bytes; a report is exactly ${SEV_SNP_REPORT_SIZE} (trailing bytes are rejected)`,
-      { details: { length: input.length } },
-    );
-  }
-  const r = new ByteReader(input, REPORT, "snp_report_truncated");
+  const trailingBytes = input.length - SEV_SNP_REPORT_SIZE;
+  const report = input.subarray(0, SEV_SNP_REPORT_SIZE);
+  const r = new ByteReader(report, REPORT, "snp_report_truncated");
   const version = r.u32(0x00, "version");
   if (version < SEV_SNP_MIN_REPORT_VERSION || version > SEV_SNP_MAX_REPORT_VERSION) {
     throw new EvidenceParseError(
@@ -289,7 +289,8 @@ export function parseSevSnpReport(input: Uint8Array): SevSnpReport {
   }
 
   return Object.freeze({
-    bytes: input,
+    bytes: report,
+    trailingBytes,
     signedSpan: r.slice(0, SEV_SNP_SIGNED_SPAN_END, "signed span"),
     version,
     guestSvn: r.u32(0x04, "guest_svn"),

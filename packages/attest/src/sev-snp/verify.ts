@@ -83,7 +83,14 @@ export interface SevSnpVerificationResult {
     readonly singleSocket: boolean;
   };
   readonly reportedTcb: SevSnpTcbResult;
+  /** Current firmware, e.g. `1.55 build 40`. */
   readonly firmware: string;
+  /** Committed firmware (the rollback floor), same form. */
+  readonly committedFirmware: string;
+  /** Whether the ID block carried an author key (KEY_INFO.AUTHOR_KEY_EN). */
+  readonly authorKeyEnabled: boolean;
+  /** Bytes of the input after the 1184-byte report (accepted unless the policy rejects them). */
+  readonly trailingBytes: number;
   readonly errors: readonly VerificationIssue[];
   readonly checks: readonly Check[];
 }
@@ -172,7 +179,11 @@ export async function verifySevSnpReport(
   const cache = options.cache === false ? undefined : (options.cache ?? defaultSevSnpCache);
   const now = options.now;
   const list = new CheckList();
-  list.pass("report_format", "Report parsed (size, version, reserved fields)", `version ${report.version}`);
+  list.pass(
+    "report_format",
+    "Report parsed (size, version, reserved fields)",
+    `version ${report.version}${report.trailingBytes > 0 ? `, ${report.trailingBytes} trailing bytes ignored` : ""}`,
+  );
 
   // Certificates: the leaf (an EC key that is not a CA) and any ASK/ASVK/ARK that came with it.
   pinSevSnpRoots(options.roots);
@@ -447,6 +458,9 @@ export async function verifySevSnpReport(
     },
     reportedTcb: tcbResult(reportedTcb),
     firmware: `${report.currentVersion.major}.${report.currentVersion.minor} build ${report.currentVersion.build}`,
+    committedFirmware: `${report.committedVersion.major}.${report.committedVersion.minor} build ${report.committedVersion.build}`,
+    authorKeyEnabled: report.keyInfo.authorKeyEn,
+    trailingBytes: report.trailingBytes,
     errors: list.errors,
     checks: list.checks,
   };
