@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { readVector, readVectorJson, readVectorText } from "@peercycles/internal-vectors";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AttestError } from "../common/errors.js";
+import { parseSevSnpPolicy } from "../sev-snp/policy.js";
 import type { QuoteCollateralV3 } from "./collateral.js";
-import { type TdxPolicyFacts, validateTdxPolicy } from "./policy.js";
+import { parseTdxPolicy, type TdxPolicyFacts, validateTdxPolicy } from "./policy.js";
 import { parseTdxQuote } from "./quote.js";
 import { createTestPki, reRootEvidence, type TestEvidenceOptions, type TestPki } from "./testing/test-pki.js";
 import { type TdxVerificationResult, type VerifyTdxOptions, verifyTdxQuote } from "./verify.js";
@@ -422,5 +424,22 @@ describe("trailing bytes (issue 18 item 5, TDX side)", () => {
     });
     expect(result.trailingBytes).toBe(0);
     expect(result.ok).toBe(true);
+  });
+});
+
+describe("the policy examples in the docs", () => {
+  it("every TDX and SEV-SNP policy JSON in the README and docs parses strictly", () => {
+    let seen = 0;
+    for (const file of ["../../README.md", "../../docs/tdx.md", "../../docs/sev-snp.md"]) {
+      const text = readFileSync(new URL(file, import.meta.url), "utf8");
+      for (const match of text.matchAll(/^```json\s*$([\s\S]*?)^```\s*$/gm)) {
+        const value = JSON.parse(match[1] as string) as { $schema?: string };
+        if (value.$schema?.endsWith("tdx-policy.schema.json")) parseTdxPolicy(value);
+        else if (value.$schema?.endsWith("sev-snp-policy.schema.json")) parseSevSnpPolicy(value);
+        else continue;
+        seen++;
+      }
+    }
+    expect(seen).toBeGreaterThanOrEqual(4);
   });
 });
