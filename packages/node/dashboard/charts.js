@@ -94,9 +94,6 @@ export function renderTimeChart(host, chart) {
     label.textContent = new Date(value).toLocaleTimeString("en-GB", { hour12: false });
     axes.append(label);
   }
-  const unit = element("text", { x: MARGIN.left, y: MARGIN.top - 2, class: "chart-label" });
-  unit.textContent = chart.unit;
-  axes.append(unit);
   svg.append(axes);
 
   if (chart.line.length > 0) {

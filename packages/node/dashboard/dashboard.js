@@ -12,6 +12,7 @@ import {
   formatMilliseconds,
   formatTime,
   formatUsdcBaseUnits,
+  jobLabel,
   shortId,
 } from "./format.js";
 import {
@@ -260,7 +261,7 @@ function tierBadge(tier) {
 
 /** @param {string} id */
 function workerName(id) {
-  return state.workers.get(id)?.name ?? shortId(id);
+  return state.workers.get(id)?.name ?? id;
 }
 
 /** @param {string} id */
@@ -287,23 +288,23 @@ function renderWorkers() {
   const groups = workersByTier(state);
   const tables = WORKER_GROUPS.map(([key, title]) => {
     const workers = groups[key];
-    const captionId = `workers-${key}-caption`;
+    const attested = key === "confidential";
+    const columns = attested ? 10 : 9;
     return h(
       "div",
       { class: "table-wrap" },
       h(
         "table",
         { "data-workers": key },
-        h("caption", { id: captionId }, title),
+        h("caption", {}, title),
         h(
           "thead",
           {},
           h(
             "tr",
             {},
-            h("th", { scope: "col" }, "Worker"),
+            h("th", { scope: "col" }, "Worker (model)"),
             h("th", { scope: "col" }, "Status"),
-            h("th", { scope: "col" }, "Model"),
             h("th", { scope: "col", class: "number" }, "Reputation"),
             h("th", { scope: "col", class: "number" }, "Throughput"),
             h("th", { scope: "col", class: "number" }, "Price / 1k tokens"),
@@ -311,27 +312,29 @@ function renderWorkers() {
             h("th", { scope: "col", class: "number" }, "Earnings"),
             h("th", { scope: "col", class: "number" }, "Jobs"),
             h("th", { scope: "col", class: "number" }, "Slashed"),
-            h("th", { scope: "col" }, "Attestation"),
+            attested ? h("th", { scope: "col" }, "Attestation") : null,
           ),
         ),
         h(
           "tbody",
           {},
           workers.length === 0
-            ? emptyRow(11, "None connected")
+            ? emptyRow(columns, "None connected")
             : workers.map((worker) =>
                 h(
                   "tr",
                   { "data-worker": worker.id, class: worker.slashed > 0 ? "slashed" : null },
-                  h("th", { scope: "row", title: worker.id }, worker.name),
+                  h(
+                    "th",
+                    { scope: "row", title: worker.id },
+                    worker.name,
+                    h("span", { class: "note block" }, `${worker.model} (${worker.backend})`),
+                  ),
                   h(
                     "td",
                     {},
-                    worker.connected
-                      ? `connected · ${worker.busy} of ${worker.maxConcurrency} busy`
-                      : "disconnected",
+                    worker.connected ? `online · ${worker.busy}/${worker.maxConcurrency} busy` : "offline",
                   ),
-                  h("td", {}, worker.model, h("span", { class: "note" }, ` ${worker.backend}`)),
                   h(
                     "td",
                     { class: "number" },
@@ -356,11 +359,13 @@ function renderWorkers() {
                     { class: worker.slashed > 0 ? "number bad" : "number" },
                     formatInteger(worker.slashed),
                   ),
-                  h(
-                    "td",
-                    { class: worker.attestation && !worker.attestation.ok ? "bad" : null },
-                    attestationText(worker.attestation),
-                  ),
+                  attested
+                    ? h(
+                        "td",
+                        { class: worker.attestation && !worker.attestation.ok ? "wrap bad" : "wrap" },
+                        attestationText(worker.attestation),
+                      )
+                    : null,
                 ),
               ),
         ),
@@ -437,19 +442,20 @@ function jobStatus(job) {
 /** @param {JobView} job */
 function jobProof(job) {
   const parts = [];
-  if (job.receiptId) parts.push(h("span", { title: job.receiptId }, `receipt ${shortId(job.receiptId, 4)}`));
+  if (job.receiptId)
+    parts.push(h("span", { title: `receipt ${job.receiptId}` }, `receipt ${job.receiptId.substring(0, 6)}`));
   if (job.reexecution) {
     parts.push(" · ");
     parts.push(
       h(
         "span",
-        { class: job.reexecution.match ? "ok" : "bad" },
-        job.reexecution.match ? "re-executed: match" : "re-executed: MISMATCH",
+        { class: job.reexecution.match ? "ok" : "bad", title: "re-executed by a validator" },
+        job.reexecution.match ? "match" : "MISMATCH",
       ),
     );
   }
   if (job.slashed) parts.push(" · ", h("strong", { class: "bad" }, "slashed"));
-  return h("td", {}, parts.length > 0 ? parts : "—");
+  return h("td", { class: "wrap" }, parts.length > 0 ? parts : "—");
 }
 
 /** @param {JobView} job */
@@ -472,7 +478,7 @@ function renderJobs() {
             "tr",
             { "data-job": job.jobId, "data-tier": job.tier, "data-status": job.status },
             h("td", {}, formatTime(job.routedAt ?? job.finishedAt)),
-            h("th", { scope: "row", title: job.jobId }, shortId(job.jobId, 4)),
+            h("th", { scope: "row", title: job.jobId }, jobLabel(job.jobId)),
             h("td", {}, tierBadge(job.tier)),
             workerCell(job.workerId),
             h("td", { class: "number" }, job.score === undefined ? "—" : formatDecimal(job.score)),
@@ -508,7 +514,7 @@ function renderProofs() {
               { "data-proof": "receipt" },
               h("td", {}, formatTime(proof.at)),
               h("th", { scope: "row" }, "Receipt"),
-              h("td", { title: proof.jobId }, shortId(proof.jobId, 4)),
+              h("td", { title: proof.jobId }, jobLabel(proof.jobId)),
               workerCell(proof.workerId),
               h("td", { title: proof.receiptId }, `${proof.tier} receipt ${shortId(proof.receiptId)}`),
             );
@@ -519,7 +525,7 @@ function renderProofs() {
               { "data-proof": "reexecution", "data-match": String(proof.match) },
               h("td", {}, formatTime(proof.at)),
               h("th", { scope: "row" }, "Re-execution"),
-              h("td", { title: proof.jobId }, shortId(proof.jobId, 4)),
+              h("td", { title: proof.jobId }, jobLabel(proof.jobId)),
               workerCell(proof.workerId),
               h(
                 "td",
@@ -552,7 +558,7 @@ function renderSlashes() {
             { "data-slash": slash.workerId },
             h("td", {}, formatTime(slash.at)),
             h("th", { scope: "row", title: slash.workerId }, workerName(slash.workerId)),
-            h("td", { title: slash.jobId }, shortId(slash.jobId, 4)),
+            h("td", { title: slash.jobId }, jobLabel(slash.jobId)),
             h("td", { class: "number bad" }, formatCredits(slash.bondCredits)),
             h("td", { class: "number" }, formatCredits(slash.challengerReward)),
             h("td", { class: "number" }, formatCredits(slash.burned)),
@@ -604,18 +610,18 @@ function describeEvent(event) {
       return `${workerName(event.workerId)} left.`;
     case "job.routed":
       return (
-        `Job ${shortId(event.jobId, 4)} (${event.tier}) routed to ${workerName(event.workerId)}, ` +
+        `Job ${jobLabel(event.jobId)} (${event.tier}) routed to ${workerName(event.workerId)}, ` +
         `score ${formatDecimal(event.score)}, holding ${formatCredits(event.holdCredits)}` +
         (event.sealedBytes === undefined ? "." : `; sealed prompt of ${formatBytes(event.sealedBytes)}.`)
       );
     case "job.finished":
       return event.ok
-        ? `Job ${shortId(event.jobId, 4)} answered: ${formatInteger(event.tokens)} tokens in ` +
+        ? `Job ${jobLabel(event.jobId)} answered: ${formatInteger(event.tokens)} tokens in ` +
             `${formatMilliseconds(event.latencyMs)}, price ${formatCredits(event.priceCredits)}, ` +
             `refund ${formatCredits(event.refundedCredits)}.`
-        : `Job ${shortId(event.jobId, 4)} failed (${event.error ?? "error"}); refunded ${formatCredits(event.refundedCredits)}.`;
+        : `Job ${jobLabel(event.jobId)} failed (${event.error ?? "error"}); refunded ${formatCredits(event.refundedCredits)}.`;
     case "job.reexecuted":
-      return `${workerName(event.validatorId)} re-executed job ${shortId(event.jobId, 4)}: ${event.match ? "match" : "MISMATCH"}.`;
+      return `${workerName(event.validatorId)} re-executed job ${jobLabel(event.jobId)}: ${event.match ? "match" : "MISMATCH"}.`;
     case "worker.slashed":
       return (
         `${workerName(event.workerId)} slashed: bond ${formatCredits(event.bondCredits)}, ` +
@@ -657,4 +663,4 @@ void refreshSnapshot();
 setInterval(() => {
   if (document.visibilityState === "visible") void refreshSnapshot();
 }, 15_000);
-setupTryIt({ onAnswer: scheduleRefresh });
+setupTryIt({ onAnswer: scheduleRefresh, workerName });

@@ -76,3 +76,13 @@ export function shortId(id, keep = 6) {
   if (!id) return "—";
   return id.length <= keep * 2 + 1 ? id : `${id.substring(0, keep)}…${id.substring(id.length - keep)}`;
 }
+
+/**
+ * A job id as a table shows it: the first 8 characters after the `job_` prefix (the full id goes in
+ * a title).
+ * @param {string | undefined} id
+ */
+export function jobLabel(id) {
+  if (!id) return "—";
+  return id.replace(/^job_/, "").substring(0, 8);
+}

@@ -3,7 +3,7 @@
 // vendor/peercycles-client.js by the package build), on the tier the user picks, and the
 // verification the client attached to the answer. A confidential request is sealed here, in the page.
 import { byId, h } from "./dom.js";
-import { formatCredits, formatInteger, shortId } from "./format.js";
+import { formatCredits, formatInteger, jobLabel, shortId } from "./format.js";
 
 /** @typedef {{ apiKey: string, policy: unknown, model: string | null }} DevConfig */
 
@@ -15,11 +15,14 @@ let devConfig;
 let clientModule;
 /** One client per tier and key, so the confidential tier's verified bundle is cached between calls. */
 const clients = new Map();
+/** @type {(id: string) => string} */
+let nameOf = (id) => id;
 
 /**
- * @param {{ onAnswer: () => void }} options
+ * @param {{ onAnswer: () => void, workerName?: (id: string) => string }} options
  */
 export function setupTryIt(options) {
+  if (options.workerName) nameOf = options.workerName;
   const form = /** @type {HTMLFormElement} */ (byId("try-form"));
   const keyInput = /** @type {HTMLInputElement} */ (byId("try-key"));
   const send = /** @type {HTMLButtonElement} */ (byId("try-send"));
@@ -88,7 +91,7 @@ export function setupTryIt(options) {
       article.append(verificationList(tier, peer, performance.now() - started));
       status(
         ok
-          ? `${tier} answer from ${peer.worker ?? "the node"}: verified${verification.simulated ? " (simulated TEE)" : ""}.`
+          ? `${tier} answer from ${peer.worker ? nameOf(peer.worker) : "the node"}: verified${verification.simulated ? " (simulated TEE)" : ""}.`
           : `${tier} answer received; the client did not report it verified.`,
         ok ? "ok" : "bad",
       );
@@ -192,8 +195,8 @@ function verificationList(tier, peer, elapsedMs) {
       verification?.ok ? "ok" : "bad",
     ],
     ["Tier served", String(verification?.tier ?? peer?.tier ?? "—")],
-    ["Worker", String(verification?.worker ?? peer?.worker ?? "—")],
-    ["Job", shortId(peer?.job_id, 6)],
+    ["Worker", workerText(verification?.worker ?? peer?.worker)],
+    ["Job", jobLabel(peer?.job_id)],
     ["Price", formatCredits(peer?.price_credits)],
     [
       "Tokens",
@@ -247,6 +250,13 @@ function verificationList(tier, peer, elapsedMs) {
         )
       : null,
   );
+}
+
+/** @param {unknown} id */
+function workerText(id) {
+  if (typeof id !== "string" || id === "") return "—";
+  const name = nameOf(id);
+  return name === id ? id : `${name} (${id})`;
 }
 
 /** @param {any} receipt */

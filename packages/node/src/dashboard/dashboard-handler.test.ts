@@ -191,6 +191,18 @@ describe("createDashboardHandler", () => {
       expect((await handler(get("/dashboard/config.json")))?.status).toBe(404);
     });
 
+    it("asks a devConfig function on each request", async () => {
+      let config: { apiKey: string } | undefined;
+      const lazy = createDashboardHandler({ devConfig: () => config });
+      expect((await lazy(get("/dashboard/config.json")))?.status).toBe(404);
+      config = { apiKey: "pc_later" };
+      expect(await (await lazy(get("/dashboard/config.json")))!.json()).toEqual({
+        apiKey: "pc_later",
+        policy: null,
+        model: null,
+      });
+    });
+
     it("takes only a non-empty API key", () => {
       expect(() => createDashboardHandler({ devConfig: { apiKey: "" } })).toThrow(/apiKey/);
     });

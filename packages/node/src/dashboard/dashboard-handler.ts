@@ -20,8 +20,12 @@ export interface DashboardDevConfig {
 }
 
 export interface DashboardHandlerOptions {
-  /** Serve `/dashboard/config.json` with this content (dev nodes on loopback only). */
-  readonly devConfig?: DashboardDevConfig;
+  /**
+   * Serve `/dashboard/config.json` with this content (dev nodes on loopback only). A function is
+   * asked on each request, for a node whose dev account exists only once its HTTP server listens;
+   * while it returns `undefined` the path answers 404.
+   */
+  readonly devConfig?: DashboardDevConfig | (() => DashboardDevConfig | undefined);
   /** The static files; {@link dashboardAssetsDir} when absent. */
   readonly assetsDir?: string;
 }
@@ -68,10 +72,14 @@ const COMMON_HEADERS: Readonly<Record<string, string>> = {
  * ```
  */
 export function createDashboardHandler(options: DashboardHandlerOptions = {}): DashboardHandler {
-  const devConfig = options.devConfig;
-  if (devConfig !== undefined && (typeof devConfig.apiKey !== "string" || devConfig.apiKey === "")) {
+  const devConfigOption = options.devConfig;
+  if (typeof devConfigOption === "object" && !validDevConfig(devConfigOption)) {
     throw new TypeError("createDashboardHandler: devConfig.apiKey must be a non-empty string");
   }
+  const currentDevConfig = (): DashboardDevConfig | undefined => {
+    const value = typeof devConfigOption === "function" ? devConfigOption() : devConfigOption;
+    return value && validDevConfig(value) ? value : undefined;
+  };
   let root: string | undefined = options.assetsDir;
   let realRoot: Promise<string> | undefined;
   const assetsRoot = (): string => {
@@ -99,7 +107,8 @@ export function createDashboardHandler(options: DashboardHandlerOptions = {}): D
     }
 
     if (relative === "config") {
-      if (!devConfig || !LOOPBACK_HOSTS.has(url.hostname)) return notFound();
+      const devConfig = LOOPBACK_HOSTS.has(url.hostname) ? currentDevConfig() : undefined;
+      if (!devConfig) return notFound();
       const body = JSON.stringify({
         apiKey: devConfig.apiKey,
         policy: devConfig.policy ?? null,
@@ -170,6 +179,10 @@ function safeSegments(rest: string): string[] | undefined {
     segments.push(segment);
   }
   return segments;
+}
+
+function validDevConfig(value: DashboardDevConfig): boolean {
+  return typeof value.apiKey === "string" && value.apiKey !== "";
 }
 
 function etagMatches(header: string | null, etag: string): boolean {
