@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerEvent, type WorkerHandle } from "./host.js";
+import { startWorker, type WorkerEvent } from "./host.js";
 import { startFakeOrchestrator } from "./testing/fake-orchestrator.js";
 import { type SlowUpstream, startSlowUpstream } from "./testing/slow-upstream.js";
 
