@@ -147,7 +147,16 @@ function bitList(value: bigint): string {
   return bits.join(", ");
 }
 
-/** What a policy waived for these facts: the opt-outs that a result echoes in `unchecked`. */
+/**
+ * What a policy waived for these facts: the named opt-outs (`requireSeptVeDisable: false`,
+ * `allowReservedAttributeBits: true`) this quote needed, which a result echoes in `unchecked`.
+ *
+ * @example
+ * ```ts
+ * tdxPolicyWaivers(result, { requireSeptVeDisable: false }); // ["sept_ve_disable"] for an Azure TD
+ * ```
+ * @throws AttestArgumentError `policy_invalid` when the policy itself is malformed
+ */
 export function tdxPolicyWaivers(
   facts: Pick<TdxPolicyFacts, "kind" | "tdAttributes" | "xfam">,
   policy: TdxPolicy | unknown = DEFAULT_TDX_POLICY,
@@ -167,11 +176,16 @@ export function tdxPolicyWaivers(
   return out;
 }
 
-/** The strict default: UpToDate only, no advisories, no debug. */
+/**
+ * The strict default: UpToDate only, no advisories, no debug, and for a TD the spec defaults
+ * (SEPT_VE_DISABLE required, no reserved TD_ATTRIBUTES or XFAM bit; FP and SSE always required).
+ */
 export const DEFAULT_TDX_POLICY: TdxPolicy = Object.freeze({
   acceptedTcbStatuses: ["UpToDate"] as TcbStatus[],
   allowedAdvisoryIds: [] as string[],
   allowDebug: false,
+  requireSeptVeDisable: true,
+  allowReservedAttributeBits: false,
 });
 
 const LIST_FIELDS = {
