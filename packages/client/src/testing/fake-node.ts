@@ -34,6 +34,7 @@ import {
   toBase64Url,
   toHex,
 } from "@peercycles/protocol";
+import { developmentPolicy } from "./policies.js";
 
 interface WireReceiptWithKey {
   readonly body: string;
@@ -246,10 +247,15 @@ export class FakeNode {
     let nonce = fromHex(url.searchParams.get("nonce") ?? "");
     if (this.tamper === "bundle-stale-nonce" && this.#lastNonce) nonce = this.#lastNonce;
     this.#lastNonce = nonce;
-    const bundledModel = this.tamper === "bundle-other-model" ? "peer-tiny" : model;
+    const bundledModel =
+      this.tamper === "bundle-other-model" ? (model === "peer-tiny" ? "peer-mixtral" : "peer-tiny") : model;
+    // peer-tiny is a real model with real weights: the development policy lists its digest.
     const weightsDigest =
       bundledModel === "peer-tiny"
-        ? fromHex("da5b66579f7e78f9af0ff1ca28ed13184f18c3456a34da5fb35c9f04881f9a7c")
+        ? fromHex(
+            (developmentPolicy().models as Record<string, { weightsDigests: string[] }>)["peer-tiny"]!
+              .weightsDigests[0]!,
+          )
         : simulatedWeightsDigest(bundledModel);
     const bundle = await createAttestationBundle(this.#keys, this.#simulator, {
       model: bundledModel,
