@@ -521,7 +521,51 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
     () => reRooted({ editPckCrlIssuerChain: (_pem, p) => toPem(p.tcbSigner.der) + p.rootPem }),
     "tdx_pck_crl_issuer_role_invalid",
   ],
+  // issue 18: the TDX spec defaults on a validly signed TD body (TDATTRIBUTES 168, XFAM 176)
+  [
+    "test PKI: signed TD with DEBUG set",
+    () => reRooted({ editSignedRegion: (r) => setBits(r, 168, 0x01) }),
+    "policy_debug_forbidden",
+  ],
+  [
+    "test PKI: signed TD with reserved TD_ATTRIBUTES bit 29",
+    () => reRooted({ editSignedRegion: (r) => setBits(r, 171, 0x20) }),
+    "policy_td_attributes_reserved_bits",
+  ],
+  [
+    "test PKI: signed TD without SEPT_VE_DISABLE",
+    () => reRooted({ editSignedRegion: (r) => clearBits(r, 171, 0x10) }),
+    "policy_sept_ve_disable_required",
+  ],
+  [
+    "test PKI: signed TD whose XFAM lacks SSE",
+    () => reRooted({ editSignedRegion: (r) => clearBits(r, 176, 0x02) }),
+    "policy_xfam_fp_sse_required",
+  ],
+  [
+    "test PKI: signed TD whose XFAM sets PASID (bit 10)",
+    () => reRooted({ editSignedRegion: (r) => setBits(r, 177, 0x04) }),
+    "policy_xfam_bits_forbidden",
+  ],
+  [
+    "test PKI: QE identity version 3",
+    () => reRooted({ editQeIdentity: (t) => replaceOnce(t, '"version":2', '"version":3') }),
+    "collateral_qe_identity_version_unsupported",
+  ],
+  [
+    "test PKI: TCB info version 4",
+    () => reRooted({ editTcbInfo: (t) => replaceOnce(t, '"version":3', '"version":4') }),
+    "collateral_tcb_info_version_unsupported",
+  ],
 ];
+
+function setBits(region: Uint8Array, offset: number, mask: number): void {
+  region[offset] = (region[offset] as number) | mask;
+}
+
+function clearBits(region: Uint8Array, offset: number, mask: number): void {
+  region[offset] = (region[offset] as number) & ~mask;
+}
 
 describe("named corruptions of real TDX evidence", () => {
   beforeAll(async () => {
