@@ -1,4 +1,14 @@
+import { cpSync, rmSync } from "node:fs";
 import { defineConfig } from "tsup";
+
+/**
+ * The example policies live in the repository's docs/policies/ (one copy, edited there); the package
+ * ships them in policies/ so an npm user has the files the CLI help and the docs point at.
+ */
+function copyExamplePolicies(): void {
+  rmSync("policies", { recursive: true, force: true });
+  cpSync("../../docs/policies", "policies", { recursive: true });
+}
 
 export default defineConfig([
   {
@@ -16,6 +26,7 @@ export default defineConfig([
     target: "es2022",
     platform: "neutral",
     treeshake: true,
+    onSuccess: async () => copyExamplePolicies(),
   },
   {
     entry: { cli: "src/cli/main.ts" },

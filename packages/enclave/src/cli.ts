@@ -1,9 +1,11 @@
 import { AttestError } from "@peercycles/attest";
+import { packageVersion } from "./package-version.js";
 import { SIMULATE_HELP, simulateCommand } from "./simulate-command.js";
 
 const USAGE = `peer-enclave: worker-side tools for Peer Cycles enclaves.
 
 Usage:
+  peer-enclave --version
   peer-enclave simulate --model ID [--cpu tdx|sev-snp] [--gpus N] [--nonce HEX] --out FILE [--json]
 
 ${SIMULATE_HELP}`;
@@ -13,6 +15,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
+  }
+  if (command === "--version" || command === "-v" || command === "version") {
+    process.stdout.write(`${packageVersion(import.meta.url, "@peercycles/enclave")}\n`);
+    return 0;
   }
   if (command !== "simulate") {
     process.stderr.write(`peer-enclave: unknown command "${command}"\n\n${USAGE}`);

@@ -21,7 +21,9 @@ export async function runCliCommand(
     return true;
   });
   try {
-    const code = await runCommand(kind, args.includes("--json"), () => command(args));
+    const code = await runCommand(kind, args.includes("--json"), () => command(args), {
+      offline: args.includes("--offline"),
+    });
     return { code, out, err };
   } finally {
     stdout.mockRestore();

@@ -105,20 +105,32 @@ export function exitCodeOf(result: { ok: boolean }): number {
 /**
  * Runs one CLI command: errors that mean "unusable input" (parse errors, bad arguments, collateral
  * that could not be obtained) print a clear message (or a JSON object with `--json`) and exit 2.
+ * Collateral that could not be obtained is retryable, except under `--offline`, where the run itself
+ * forbade fetching it: retrying the same command cannot help, so it is not called retryable.
  */
-export async function runCommand(kind: string, json: boolean, body: () => Promise<number>): Promise<number> {
+export async function runCommand(
+  kind: string,
+  json: boolean,
+  body: () => Promise<number>,
+  options: { readonly offline?: boolean } = {},
+): Promise<number> {
   try {
     return await body();
   } catch (error) {
     if (!AttestError.isInstance(error)) throw error;
+    const retryable = error.retryable && !options.offline;
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ ok: false, verified: false, kind, errors: [{ code: error.code, message: error.message }] }, null, 2)}\n`,
+        `${JSON.stringify({ ok: false, verified: false, kind, errors: [{ code: error.code, message: error.message, retryable }] }, null, 2)}\n`,
       );
     } else {
       process.stderr.write(`peer-attest: ${error.message} [${error.code}]\n`);
-      if (error.retryable)
+      if (retryable)
         process.stderr.write("peer-attest: this is retryable: the collateral could not be obtained now.\n");
+      else if (error.retryable)
+        process.stderr.write(
+          "peer-attest: not retryable as run: --offline forbids fetching it; pass it on the command line (see --help) or drop --offline.\n",
+        );
     }
     return EXIT_UNUSABLE;
   }
@@ -129,11 +141,49 @@ export function parseCommandArgs<T extends NonNullable<Parameters<typeof parseAr
   args: readonly string[],
   options: T,
 ) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false; tokens: true }>
+  >;
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: false, tokens: true });
   } catch (cause) {
     throw new AttestArgumentError("cli_arguments_invalid", (cause as Error).message, { cause });
   }
+  // An option given twice is refused, never "last one wins": `--policy a.json --policy b.json`
+  // silently dropping a policy is how a check goes missing. Options declared `multiple` repeat.
+  const seen = new Map<string, number>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== "option") continue;
+    const option = (options as Record<string, { multiple?: boolean } | undefined>)[token.name];
+    if (option?.multiple) continue;
+    seen.set(token.name, (seen.get(token.name) ?? 0) + 1);
+  }
+  for (const [name, count] of seen) {
+    if (count > 1)
+      throw new AttestArgumentError(
+        "cli_arguments_invalid",
+        `--${name} is given ${count} times; give it once`,
+      );
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/**
+ * The value of a hex option (`--nonce HEX`), checked here so the message names the flag.
+ * @throws AttestArgumentError `cli_arguments_invalid`
+ */
+export function hexOption(value: unknown, flag: string, bytes?: number): string | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const hex = text.replace(/^0x/i, "");
+  const ok = /^([0-9a-fA-F]{2})+$/.test(hex) && (bytes === undefined || hex.length === 2 * bytes);
+  if (!ok) {
+    throw new AttestArgumentError(
+      "cli_arguments_invalid",
+      `${flag} must be ${bytes === undefined ? "hex bytes" : `${bytes} bytes of hex (${2 * bytes} hex digits)`}, got "${text}"`,
+    );
+  }
+  return hex;
 }
 
 /** Options every `peer-attest verify` kind takes. */

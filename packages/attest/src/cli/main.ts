@@ -37,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_UNUSABLE;
   }
   const json = rest.includes("--json");
-  return runCommand(kind as string, json, () => run(rest));
+  return runCommand(kind as string, json, () => run(rest), { offline: rest.includes("--offline") });
 }
 
 main(process.argv.slice(2)).then(

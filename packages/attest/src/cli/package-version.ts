@@ -8,6 +8,19 @@ import { fileURLToPath } from "node:url";
  * is always the published one and never a copy that can drift.
  */
 export function packageVersion(moduleUrl: string, name: string): string {
+  return findPackage(moduleUrl, name)?.version ?? "unknown";
+}
+
+/**
+ * The absolute path of a file shipped in the package (`policies/…`, `docs/…`, `schemas/…`), for
+ * help texts that point at the copy an npm user has, not at a path in this repository.
+ */
+export function shippedPath(moduleUrl: string, name: string, relative: string): string {
+  const found = findPackage(moduleUrl, name);
+  return found ? join(found.dir, relative) : relative;
+}
+
+function findPackage(moduleUrl: string, name: string): { dir: string; version: string } | undefined {
   let dir = dirname(fileURLToPath(moduleUrl));
   for (;;) {
     try {
@@ -15,12 +28,13 @@ export function packageVersion(moduleUrl: string, name: string): string {
         name?: string;
         version?: string;
       };
-      if (manifest.name === name && typeof manifest.version === "string") return manifest.version;
+      if (manifest.name === name && typeof manifest.version === "string")
+        return { dir, version: manifest.version };
     } catch {
       // no package.json here: keep walking up
     }
     const parent = dirname(dir);
-    if (parent === dir) return "unknown";
+    if (parent === dir) return undefined;
     dir = parent;
   }
 }

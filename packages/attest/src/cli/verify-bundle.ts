@@ -6,6 +6,7 @@ import {
   COMMON_VERIFY_OPTIONS,
   EXIT_OK,
   exitCodeOf,
+  hexOption,
   parseCommandArgs,
   parseNow,
   readInputFile,
@@ -13,12 +14,17 @@ import {
   renderReport,
   requireOption,
 } from "./io.js";
+import { shippedPath } from "./package-version.js";
+
+const shipped = (relative: string) => shippedPath(import.meta.url, "@peercycles/attest", relative);
 
 const HELP = `peer-attest verify bundle: verify an attestation bundle (CPU + GPU evidence bound to an enclave's keys).
 
 Options:
   --bundle FILE     the bundle: CBOR bytes, or hex / base64 text of them (required)
-  --policy FILE     bundle policy JSON (docs/policies/*.json; schema: schemas/bundle-policy.schema.json).
+  --policy FILE     bundle policy JSON. Examples ship with this package:
+                      ${shipped("policies")}/*.json
+                    schema: ${shipped("schemas/bundle-policy.schema.json")}
                     Without a policy no model is accepted and development roots are refused,
                     so the exit status is 1 unless the bundle fails earlier.
   --nonce HEX       expected client nonce (overrides the policy's clientNonce)
@@ -110,6 +116,7 @@ export async function verifyBundleCommand(args: readonly string[]): Promise<numb
     process.stdout.write(HELP);
     return EXIT_OK;
   }
+  const clientNonce = hexOption(values.nonce, "--nonce"); // arguments first, then files
   const bundle = decodeBundle(
     decodeEvidenceInput(readInputFile(requireOption(values.bundle, "--bundle FILE"), "bundle")),
   );
@@ -122,7 +129,7 @@ export async function verifyBundleCommand(args: readonly string[]): Promise<numb
     policy,
     now,
     ...(values.offline ? { offline: true } : {}),
-    ...(typeof values.nonce === "string" ? { clientNonce: values.nonce } : {}),
+    ...(clientNonce === undefined ? {} : { clientNonce }),
   });
   if (values.json) process.stdout.write(`${JSON.stringify(bundleResultJson(result), null, 2)}\n`);
   else process.stdout.write(renderBundleReport(result));

@@ -14,6 +14,9 @@ import {
   renderReport,
   requireOption,
 } from "./io.js";
+import { shippedPath } from "./package-version.js";
+
+const shipped = (relative: string) => shippedPath(import.meta.url, "@peercycles/attest", relative);
 
 const HELP = `peer-attest verify nvidia: verify NVIDIA GPU or NVSwitch SPDM evidence.
 
@@ -26,7 +29,8 @@ Options:
   --allow-unchecked NAME[,NAME]  accept by name what was not checked: nonce (freshness),
                        measurements (no or incomplete RIMs); echoed as "unchecked"
   --offline            never use the network: no OCSP (revocationChecked: false), no RIM service
-  --policy FILE        policy JSON (docs/nvidia.md, schemas/nvidia-policy.schema.json)
+  --policy FILE        policy JSON (${shipped("docs/nvidia.md")},
+                       schema ${shipped("schemas/nvidia-policy.schema.json")})
   --now ISO            verification time (ISO 8601 or Unix seconds; default: now)
   --json               print one JSON object
 

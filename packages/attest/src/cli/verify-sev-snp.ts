@@ -12,6 +12,9 @@ import {
   renderReport,
   requireOption,
 } from "./io.js";
+import { shippedPath } from "./package-version.js";
+
+const shipped = (relative: string) => shippedPath(import.meta.url, "@peercycles/attest", relative);
 
 const HELP = `peer-attest verify sev-snp: verify an AMD SEV-SNP attestation report.
 
@@ -24,7 +27,8 @@ Options:
   --product NAME    milan | genoa | turin (default: from the report CPUID or the certificate)
   --crl FILE        AMD KDS CRL (DER or PEM), checked when given
   --offline         never touch the network
-  --policy FILE     JSON policy (see docs/sev-snp.md); default forbids debug and migration agents
+  --policy FILE     JSON policy (see ${shipped("docs/sev-snp.md")});
+                    default forbids debug and migration agents
   --now ISO         verification time (ISO 8601 or Unix seconds; default: now)
   --json            print the result as JSON
 

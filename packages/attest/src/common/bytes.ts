@@ -94,6 +94,19 @@ export function decodeEvidenceInput(data: Uint8Array): Uint8Array {
   const text = new TextDecoder().decode(data).trim();
   const compact = text.replace(/\s+/g, "").replace(/^0x/i, "");
   if (/^[0-9a-fA-F]+$/.test(compact) && compact.length % 2 === 0) return fromHex(compact);
+  const pem = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(text);
+  if (pem) {
+    throw new EvidenceParseError(
+      "input_format_unexpected",
+      `input is PEM (${pem[1]}), not evidence: expected raw bytes, hex or base64`,
+    );
+  }
+  if (text.startsWith("{") || text.startsWith("[")) {
+    throw new EvidenceParseError(
+      "input_format_unexpected",
+      "input is JSON, not evidence: expected raw bytes, hex or base64 (is this a collateral or policy file?)",
+    );
+  }
   return fromBase64(text);
 }
 

@@ -187,8 +187,19 @@ export async function verifySevSnpReport(
 
   // Certificates: the leaf (an EC key that is not a CA) and any ASK/ASVK/ARK that came with it.
   pinSevSnpRoots(options.roots);
-  const supplied = [...toCertificates(options.vcek), ...toCertificates(options.chain)];
+  const suppliedKeys = toCertificates(options.vcek);
+  const supplied = [...suppliedKeys, ...toCertificates(options.chain)];
   let leaf = supplied.find((cert) => cert.publicKey.kind === "ec" && !cert.isCa);
+  if (!leaf && suppliedKeys.length > 0) {
+    // Certificates were passed as the VCEK but none of them is one: say so, rather than go on as if
+    // no VCEK had been passed (and ask for one, or fetch it).
+    throw new AttestArgumentError(
+      "snp_vcek_not_found",
+      `the certificates passed as vcek hold no VCEK or VLEK (an EC end-entity certificate); found: ${suppliedKeys
+        .map((cert) => `"${commonName(cert.subject)}"${cert.isCa ? " (a CA)" : ""}`)
+        .join(", ")}`,
+    );
+  }
   const others = supplied.filter((cert) => cert !== leaf);
 
   // Product line: from the caller, the report's CPUID (v3+), and the certificate; all must agree.
