@@ -26,6 +26,12 @@ let browser: Browser;
 let page: Page;
 let dataDir: string;
 const pageErrors: string[] = [];
+/** Why the browser could not be set up; each test fails with it (a missing Chromium never skips). */
+let setupError: Error | undefined;
+
+function requireBrowser(): void {
+  if (setupError) throw setupError;
+}
 
 /** The text of an element as the DOM has it. */
 async function text(locator: Locator): Promise<string> {
@@ -65,10 +71,12 @@ async function sendFromPanel(tier: "open" | "verified" | "confidential", prompt:
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(
+    // Thrown from each test rather than from this hook, so the tests are counted as failed, not skipped.
+    setupError = new Error(
       `Chromium is missing at ${CHROMIUM}: the dashboard test needs Debian's chromium ` +
         "(apt-get install -y chromium) or PEER_CHROMIUM pointing at a Chromium binary",
     );
+    return;
   }
   mkdirSync(outputDir, { recursive: true });
   // The page's client bundle, built the way the package build builds it.
@@ -95,6 +103,7 @@ afterAll(async () => {
 
 describe("the live dashboard of a --dev node", () => {
   it("streams the network, answers one request per tier from the page, and shows the cheater slashed", async () => {
+    requireBrowser();
     await page.goto(`${node.url}/`);
     await expect.poll(() => page.locator("#connection").getAttribute("data-state")).toBe("live");
 
@@ -189,83 +198,95 @@ describe("the live dashboard of a --dev node", () => {
   }, 300_000);
 
   it("is accessible: landmarks, one h1, labelled controls, captioned tables, a live log, contrast", async () => {
-    const report = await page.evaluate(() => {
-      const problems: string[] = [];
-      const count = (selector: string) => document.querySelectorAll(selector).length;
-      if (count("header") < 1) problems.push("no banner");
-      if (count("nav[aria-label]") !== 1) problems.push("no labelled navigation");
-      if (count("main") !== 1) problems.push("not exactly one main");
-      if (count("aside[aria-labelledby]") !== 2) problems.push("complementary regions missing");
-      if (count("h1") !== 1) problems.push("not exactly one h1");
-      if (!document.querySelector('[role="log"][aria-live="polite"]')) problems.push("no live event log");
-      for (const control of document.querySelectorAll("input, select, textarea, button")) {
-        const element = control as HTMLInputElement;
-        const named =
-          (element.labels && element.labels.length > 0) ||
-          element.getAttribute("aria-label") ||
-          (element.tagName === "BUTTON" && element.textContent?.trim());
-        if (!named) problems.push(`unlabelled control ${element.outerHTML.substring(0, 80)}`);
-      }
-      for (const table of document.querySelectorAll("table")) {
-        if (!table.querySelector("caption")) problems.push("table without caption");
-        if (!table.querySelector('thead th[scope="col"]')) problems.push("table without column headers");
-      }
-      // WCAG contrast of every piece of visible text against its effective background.
-      const parse = (value: string) => {
-        const numbers = value.match(/[\d.]+/g)?.map(Number) ?? [0, 0, 0, 0];
-        return { r: numbers[0]!, g: numbers[1]!, b: numbers[2]!, a: numbers[3] ?? 1 };
-      };
-      const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
-        const channel = (value: number) => {
-          const c = value / 255;
-          return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    requireBrowser();
+    if (!page.url().startsWith(node.url)) {
+      await page.goto(`${node.url}/dashboard`);
+      await expect.poll(() => page.locator("#connection").getAttribute("data-state")).toBe("live");
+    }
+    const audit = () =>
+      page.evaluate(() => {
+        const problems: string[] = [];
+        const count = (selector: string) => document.querySelectorAll(selector).length;
+        if (count("header") < 1) problems.push("no banner");
+        if (count("nav[aria-label]") !== 1) problems.push("no labelled navigation");
+        if (count("main") !== 1) problems.push("not exactly one main");
+        if (count("aside[aria-labelledby]") !== 2) problems.push("complementary regions missing");
+        if (count("h1") !== 1) problems.push("not exactly one h1");
+        if (!document.querySelector('[role="log"][aria-live="polite"]')) problems.push("no live event log");
+        for (const control of document.querySelectorAll("input, select, textarea, button")) {
+          const element = control as HTMLInputElement;
+          const named =
+            (element.labels && element.labels.length > 0) ||
+            element.getAttribute("aria-label") ||
+            (element.tagName === "BUTTON" && element.textContent?.trim());
+          if (!named) problems.push(`unlabelled control ${element.outerHTML.substring(0, 80)}`);
+        }
+        for (const table of document.querySelectorAll("table")) {
+          if (!table.querySelector("caption")) problems.push("table without caption");
+          if (!table.querySelector('thead th[scope="col"]')) problems.push("table without column headers");
+        }
+        // WCAG contrast of every piece of visible text against its effective background.
+        const parse = (value: string) => {
+          const numbers = value.match(/[\d.]+/g)?.map(Number) ?? [0, 0, 0, 0];
+          return { r: numbers[0]!, g: numbers[1]!, b: numbers[2]!, a: numbers[3] ?? 1 };
         };
-        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-      };
-      const background = (element: Element | null) => {
-        for (let node = element; node; node = node.parentElement) {
-          const color = parse(getComputedStyle(node).backgroundColor);
-          if (color.a > 0.5) return color;
+        const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
+          const channel = (value: number) => {
+            const c = value / 255;
+            return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+          };
+          return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+        };
+        const background = (element: Element | null) => {
+          for (let node = element; node; node = node.parentElement) {
+            const color = parse(getComputedStyle(node).backgroundColor);
+            if (color.a > 0.5) return color;
+          }
+          return { r: 255, g: 255, b: 255, a: 1 };
+        };
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        let checked = 0;
+        for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+          const element = text.parentElement;
+          if (
+            !element ||
+            !text.textContent?.trim() ||
+            element.closest("svg, .skip-link, details:not([open]) > :not(summary)")
+          )
+            continue;
+          const style = getComputedStyle(element);
+          if (
+            style.visibility === "hidden" ||
+            style.display === "none" ||
+            element.getClientRects().length === 0
+          )
+            continue;
+          const opacity = Number(style.opacity);
+          const foreground = parse(style.color);
+          const back = background(element);
+          const l1 = luminance(foreground);
+          const l2 = luminance(back);
+          const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+          const size = Number.parseFloat(style.fontSize);
+          const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+          const needed = large ? 3 : 4.5;
+          checked += 1;
+          if (ratio * opacity < needed && !element.closest("button:disabled")) {
+            problems.push(
+              `contrast ${ratio.toFixed(2)} < ${needed}: "${text.textContent.trim().substring(0, 40)}"`,
+            );
+          }
         }
-        return { r: 255, g: 255, b: 255, a: 1 };
-      };
-      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-      let checked = 0;
-      for (let text = walker.nextNode(); text; text = walker.nextNode()) {
-        const element = text.parentElement;
-        if (
-          !element ||
-          !text.textContent?.trim() ||
-          element.closest("svg, .skip-link, details:not([open]) > :not(summary)")
-        )
-          continue;
-        const style = getComputedStyle(element);
-        if (
-          style.visibility === "hidden" ||
-          style.display === "none" ||
-          element.getClientRects().length === 0
-        )
-          continue;
-        const opacity = Number(style.opacity);
-        const foreground = parse(style.color);
-        const back = background(element);
-        const l1 = luminance(foreground);
-        const l2 = luminance(back);
-        const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
-        const size = Number.parseFloat(style.fontSize);
-        const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-        const needed = large ? 3 : 4.5;
-        checked += 1;
-        if (ratio * opacity < needed && !element.closest("button:disabled")) {
-          problems.push(
-            `contrast ${ratio.toFixed(2)} < ${needed}: "${text.textContent.trim().substring(0, 40)}"`,
-          );
-        }
-      }
-      return { problems, checked };
-    });
-    expect(report.checked).toBeGreaterThan(100);
-    expect(report.problems).toEqual([]);
+        return { problems, checked };
+      });
+    for (const colorScheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme });
+      const report = await audit();
+      expect(report.checked).toBeGreaterThan(100);
+      expect({ colorScheme, problems: report.problems }).toEqual({ colorScheme, problems: [] });
+    }
+    await page.screenshot({ path: join(outputDir, "04-dark.png"), fullPage: true });
+    await page.emulateMedia({ colorScheme: "light" });
 
     // Keyboard: on a fresh load the first Tab reaches the skip link, which moves focus to the figures.
     await page.goto(`${node.url}/dashboard`);
