@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Bundles @peercycles/client for the dashboard's "try it" panel: one browser ES module at
-// dashboard/vendor/peercycles-client.js, so the page needs no build step and no CDN. Runs from the
+// Bundles @peercycles/client for the dashboard's "try it" panel: a browser ES module at
+// dashboard/vendor/peercycles-client.js (what the client loads on first use, such as the attestation
+// verifiers, split into vendor/chunks/), so the page needs no build step and no CDN. Runs from the
 // package's `build` script (after tsup) and, once, from a node started on the sources when the bundle
 // is missing. The client is bundled from its TypeScript sources (the workspace's `src/index.ts`), so it
 // does not matter whether @peercycles/client was built first.
@@ -12,7 +13,8 @@ import { fileURLToPath } from "node:url";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const packagesDir = dirname(packageDir);
-const defaultOutfile = join(packageDir, "dashboard", "vendor", "peercycles-client.js");
+const defaultOutdir = join(packageDir, "dashboard", "vendor");
+const ENTRY_NAME = "peercycles-client";
 
 /** esbuild comes with tsup (a devDependency of the workspace root). */
 async function loadEsbuild() {
@@ -36,22 +38,26 @@ const workspaceSources = {
 };
 
 /**
- * Builds the browser bundle of @peercycles/client.
- * @param {{ outfile?: string, minify?: boolean }} [options]
- * @returns {Promise<string>} the path written
+ * Builds the browser bundle of @peercycles/client into `outdir` (replaced as a whole once the build
+ * succeeded, so a running node never serves half a bundle).
+ * @param {{ outdir?: string, minify?: boolean }} [options]
+ * @returns {Promise<string>} the entry module written
  */
 export async function buildDashboardClient(options = {}) {
-  const outfile = options.outfile ?? defaultOutfile;
+  const outdir = options.outdir ?? defaultOutdir;
   const entry = join(packagesDir, "client", "src", "index.ts");
   if (!existsSync(entry)) throw new Error(`build-dashboard: ${entry} is missing`);
   const esbuild = await loadEsbuild();
-  await mkdir(dirname(outfile), { recursive: true });
-  const temporary = `${outfile}.${process.pid}.tmp`;
+  await mkdir(dirname(outdir), { recursive: true });
+  const temporary = `${outdir}.${process.pid}.tmp`;
+  const previous = `${outdir}.${process.pid}.old`;
   try {
     await esbuild.build({
-      entryPoints: [entry],
-      outfile: temporary,
+      entryPoints: { [ENTRY_NAME]: entry },
+      outdir: temporary,
+      chunkNames: "chunks/[name]-[hash]",
       bundle: true,
+      splitting: true,
       format: "esm",
       platform: "browser",
       target: "es2022",
@@ -61,16 +67,18 @@ export async function buildDashboardClient(options = {}) {
       plugins: [workspaceSources],
       logLevel: "warning",
     });
-    await rename(temporary, outfile);
+    if (existsSync(outdir)) await rename(outdir, previous);
+    await rename(temporary, outdir);
   } finally {
-    await rm(temporary, { force: true });
+    await rm(temporary, { recursive: true, force: true });
+    await rm(previous, { recursive: true, force: true });
   }
-  return outfile;
+  return join(outdir, `${ENTRY_NAME}.js`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = performance.now();
-  const outfile = await buildDashboardClient();
+  const entry = await buildDashboardClient();
   const ms = Math.round(performance.now() - started);
-  console.log(`dashboard: ${outfile.substring(packageDir.length)} (${ms} ms)`);
+  console.log(`dashboard: ${entry.substring(packageDir.length)} (${ms} ms)`);
 }
