@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { decodeReceiptBody, verifyReceipt } from "@peercycles/attest/bundle";
 import {
   CompletionAccumulator,
@@ -272,6 +272,22 @@ describe("worker host: start-up failures", () => {
       await orchestrator.close();
     }
   });
+
+  it.skipIf(existsSync("/sys/kernel/config/tsm/report"))(
+    "fails with worker_enclave_failed naming enclave_tsm_unavailable on a machine without configfs-tsm",
+    async () => {
+      const error = await startWorker({
+        orchestrator: "http://127.0.0.1:9",
+        token: "pcw_x",
+        tier: "confidential",
+        enclave: "tsm",
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: "worker_enclave_failed",
+        details: { code: "enclave_tsm_unavailable" },
+      });
+    },
+  );
 
   it("fails with worker_connect_failed when nothing answers in time", async () => {
     const error = await startWorker({
