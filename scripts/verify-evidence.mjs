@@ -4,7 +4,7 @@
 // and show that each verdict is the one its source asserts. Prints the full report of the first case,
 // then one row per case. Exits 1 if any verdict differs from the expected one.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,8 +22,34 @@ if (!existsSync(join(vectors, "README.md"))) {
   process.exit(2);
 }
 const cli = join(root, "packages/attest/dist/cli.js");
+
+/** Newest modification time (ms) of the files under `path` (a file or a folder). */
+function newest(path) {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+// `--build`: build @peercycles/attest (the only package this job runs) when its dist is missing or
+// older than its sources; an up-to-date build is not redone.
+if (process.argv.includes("--build")) {
+  const attest = join(root, "packages/attest");
+  const inputs = ["src", "package.json", "tsup.config.ts", "../../docs/policies"].map((p) => join(attest, p));
+  const stale = !existsSync(cli) || Math.max(...inputs.map(newest)) > statSync(cli).mtimeMs;
+  if (stale) {
+    console.log("verify-evidence: building @peercycles/attest (dist is missing or older than src)");
+    const pnpm = spawnSync("npx", ["-y", "pnpm@10", "--filter", "@peercycles/attest", "run", "build"], {
+      cwd: root,
+      stdio: "inherit",
+    });
+    if (pnpm.status !== 0) process.exit(pnpm.status ?? 2);
+  } else {
+    console.log("verify-evidence: @peercycles/attest is built and up to date (no rebuild)");
+  }
+}
 if (!existsSync(cli)) {
-  console.error(`verify-evidence: ${cli} is missing; run the build first (pnpm build)`);
+  console.error(`verify-evidence: ${cli} is missing; run the build first (pnpm build), or pass --build`);
   process.exit(2);
 }
 const v = (p) => join(vectors, p);
