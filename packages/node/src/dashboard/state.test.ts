@@ -203,6 +203,28 @@ describe("dashboard state", () => {
     expect(state.proofs).toEqual([expect.objectContaining({ kind: "reexecution", match: false })]);
   });
 
+  it("keeps settlements and takes the ledger's figures as the node sends them", () => {
+    const state = page.createState();
+    page.applyEvent(state, {
+      type: "payment.settled",
+      at: AT,
+      kind: "buy",
+      credits: 500,
+      transaction: "5xTransaction",
+      payer: "Payer111",
+    });
+    const ledger = {
+      creditsInCirculation: 10_500,
+      treasuryFees: 3,
+      burned: 0,
+      workerEarnings: 9,
+      bonds: 1_500,
+    };
+    page.applyEvent(state, { type: "ledger", at: AT, ledger: { ...ledger, treasuryUsdcOnChain: "5000000" } });
+    expect(state.payments).toEqual([expect.objectContaining({ kind: "buy", credits: 500 })]);
+    expect(state.ledger).toEqual({ ...ledger, treasuryUsdcOnChain: "5000000" });
+  });
+
   it("groups workers by tier, validators apart", () => {
     const state = page.createState();
     page.applyEvent(state, {
