@@ -183,6 +183,8 @@ export class Orchestrator {
   readonly #validations = new Set<Promise<void>>();
   readonly #stats = { total: 0, succeeded: 0, failed: 0, reexecuted: 0, mismatches: 0 };
   readonly startedAt = new Date();
+  /** Set by the payments layer: the treasury wallet's USDC on chain, in base units, for the ledger figures. */
+  treasuryUsdcOnChain: (() => Promise<bigint>) | undefined;
   #draining = false;
 
   constructor(options: OrchestratorOptions) {
@@ -928,7 +930,8 @@ export class Orchestrator {
       worker: session.id,
       job_id: job.id,
       model: job.model,
-      seed: job.seed,
+      // A confidential body is sealed: the enclave uses its seed when it names one, and signs it.
+      seed: job.tier === "confidential" ? Number(checked.receipt.seed) : job.seed,
       price_credits: price,
       usage: message.usage,
       receipt: wire,
@@ -1176,7 +1179,15 @@ export class Orchestrator {
       else if (account === TREASURY_FEES_ACCOUNT) treasuryFees += balance;
       else if (account === BURN_ACCOUNT) burned += balance;
     }
-    return { creditsInCirculation, treasuryFees, burned, workerEarnings, bonds };
+    const treasuryUsdcOnChain = await this.treasuryUsdcOnChain?.().catch(() => undefined);
+    return {
+      creditsInCirculation,
+      treasuryFees,
+      burned,
+      workerEarnings,
+      bonds,
+      ...(treasuryUsdcOnChain !== undefined ? { treasuryUsdcOnChain: treasuryUsdcOnChain.toString() } : {}),
+    };
   }
 
   async snapshot(version: string): Promise<NetworkSnapshot> {
