@@ -13,7 +13,8 @@ const workspaceSources: Plugin = {
     builder.onResolve({ filter: /^@peercycles\/[a-z0-9-]+(\/[a-z0-9-]+)?$/ }, (args) => {
       const [, pkg, sub] = /^@peercycles\/([a-z0-9-]+)(?:\/([a-z0-9-]+))?$/.exec(args.path) ?? [];
       const file = sub ? `${root}packages/${pkg}/src/${sub}/index.ts` : `${root}packages/${pkg}/src/index.ts`;
-      return existsSync(file) ? { path: file } : undefined;
+      // As installed packages: every @peercycles package declares "sideEffects": false.
+      return existsSync(file) ? { path: file, sideEffects: false } : undefined;
     });
   },
 };
@@ -68,5 +69,27 @@ describe("browser bundle", () => {
       `browser bundle: entry ${(gzipSync(entry!.contents).length / 1024).toFixed(1)} KiB gzip, ` +
         `all chunks ${(total / 1024).toFixed(1)} KiB gzip in ${sizes.length} files`,
     );
+  }, 60_000);
+
+  it("an app that uses only peerFetch does not bundle the openai client", async () => {
+    const result = await build({
+      stdin: {
+        contents: 'import { peerFetch } from "@peercycles/client"; globalThis.peerFetch = peerFetch;',
+        resolveDir: root,
+        loader: "ts",
+      },
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      splitting: true,
+      outdir: "/virtual",
+      write: false,
+      metafile: true,
+      plugins: [workspaceSources],
+      logLevel: "silent",
+    });
+    const bundled = Object.values(result.metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+    expect(bundled.some((input) => input.includes("packages/client/src/peer-fetch.ts"))).toBe(true);
+    expect(bundled.some((input) => input.includes("node_modules/openai"))).toBe(false);
   }, 60_000);
 });

@@ -1,7 +1,9 @@
-import { verifyReceipt } from "@peercycles/attest/bundle";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { decodeReceiptBody, type Receipt } from "@peercycles/attest/bundle";
 import { fromBase64Url, type PeerInfo, peerInfoSchema, type Tier, toHex } from "@peercycles/protocol";
 import { PeerCyclesError } from "./errors.js";
 import { type ReceiptSummary, summarizeReceipt } from "./verification.js";
+import { verifyReceiptSignature } from "./verify-signature.js";
 
 /**
  * Reads an answer's `peer` object: absent → `tier_downgrade` (not served by a Peer Cycles tier),
@@ -62,11 +64,11 @@ function mismatch(field: string, message: string, details: Record<string, unknow
  * Verifies `peer.receipt` with `signingKey` (for the confidential tier the attested enclave key,
  * never one the answer names) and checks that it commits to exactly this call.
  */
-export function checkReceipt(
+export async function checkReceipt(
   peer: PeerInfo,
   signingKey: Uint8Array,
   expected: ExpectedReceipt,
-): ReceiptSummary {
+): Promise<ReceiptSummary> {
   let body: Uint8Array;
   let signature: Uint8Array;
   try {
@@ -75,13 +77,22 @@ export function checkReceipt(
   } catch (error) {
     throw new PeerCyclesError("response_invalid", "the receipt is not base64url", { cause: error });
   }
-  const result = verifyReceipt({ body, signature }, signingKey);
-  if (!result.ok || !result.receipt || !result.id) {
-    const codes = result.errors.map((issue) => issue.code);
-    mismatch("signature", `the receipt does not verify: ${codes.join(", ")}`, { codes });
+  let receipt: Receipt;
+  try {
+    receipt = decodeReceiptBody(body);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    mismatch("body", "the receipt body does not decode", {
+      codes: [typeof code === "string" ? code : "receipt_malformed"],
+    });
   }
-  const receipt = result.receipt;
-  if (peer.receipt.id !== result.id) mismatch("id", "the receipt id is not the SHA-256 of its body");
+  if (!(await verifyReceiptSignature(body, signature, signingKey))) {
+    mismatch("signature", "the receipt signature does not verify with the expected key", {
+      codes: ["receipt_signature_invalid"],
+    });
+  }
+  const id = toHex(sha256(body));
+  if (peer.receipt.id !== id) mismatch("id", "the receipt id is not the SHA-256 of its body");
   if (toHex(receipt.requestHash) !== toHex(expected.requestHash))
     mismatch("requestHash", "the receipt is for another request");
   if (toHex(receipt.responseHash) !== toHex(expected.responseHash))
@@ -90,7 +101,7 @@ export function checkReceipt(
     mismatch("model", `the receipt names model "${receipt.model}", the request "${expected.model}"`);
   if (receipt.worker !== expected.worker)
     mismatch("worker", `the receipt names worker "${receipt.worker}", the answer "${expected.worker}"`);
-  return summarizeReceipt(receipt, result.id, signingKey);
+  return summarizeReceipt(receipt, id, signingKey);
 }
 
 /** The answer's `peer` with `verification` added. */

@@ -74,12 +74,12 @@ function verificationOf(attested: AttestedWorker, receipt: PeerVerification["rec
 }
 
 /** Checks a confidential answer's `peer` object and receipt against the attestation and the bytes. */
-function checkConfidentialPeer(
+async function checkConfidentialPeer(
   value: unknown,
   attested: AttestedWorker,
   requestHash: Uint8Array,
   responseHash: Uint8Array,
-): { peer: PeerInfo; verification: PeerVerification } {
+): Promise<{ peer: PeerInfo; verification: PeerVerification }> {
   const peer = readPeerInfo(value, "confidential");
   if (peer.worker !== attested.worker) {
     throw new PeerCyclesError(
@@ -95,7 +95,7 @@ function checkConfidentialPeer(
       { details: { expected: attested.keyConfig.keyId, actual: peer.key_id } },
     );
   }
-  const receipt = checkReceipt(peer, attested.signingKey, {
+  const receipt = await checkReceipt(peer, attested.signingKey, {
     requestHash,
     responseHash,
     model: attested.model,
@@ -175,7 +175,7 @@ export async function openSealedAnswer(
       cause: error,
     });
   }
-  const { peer, verification } = checkConfidentialPeer(
+  const { peer, verification } = await checkConfidentialPeer(
     peerValue,
     attested,
     sha256(sealed.bytes),
@@ -297,7 +297,12 @@ export function openSealedStream(
       } catch (error) {
         throw new PeerCyclesError("response_invalid", "the peer frame is not JSON", { cause: error });
       }
-      const { peer, verification } = checkConfidentialPeer(peerValue, attested, requestHash, hasher.digest());
+      const { peer, verification } = await checkConfidentialPeer(
+        peerValue,
+        attested,
+        requestHash,
+        hasher.digest(),
+      );
       yield sseEvent(
         JSON.stringify({
           ...(template?.id !== undefined ? { id: template.id } : {}),

@@ -34,11 +34,11 @@ const OPEN_VERIFICATION: PeerVerification = {
 };
 
 /** Verifies a `peer` object of a plain answer; returns it with `verification`. */
-function verifyPlainPeer(
+async function verifyPlainPeer(
   value: unknown,
   call: PlainCall,
   output: () => CompletionOutput,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   if (call.tier === "open") {
     const peer = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
     const worker = typeof peer.worker === "string" ? peer.worker : null;
@@ -53,7 +53,7 @@ function verifyPlainPeer(
       cause: error,
     });
   }
-  const receipt = checkReceipt(peer, signingKey, {
+  const receipt = await checkReceipt(peer, signingKey, {
     requestHash: sha256(call.body),
     responseHash: sha256(new TextEncoder().encode(outputCommitment(output()))),
     model: call.model,
@@ -95,7 +95,7 @@ export async function checkPlainAnswer(response: Response, call: PlainCall): Pro
   if (typeof completion !== "object" || completion === null || !Array.isArray(completion.choices)) {
     throw new PeerCyclesError("response_invalid", "the answer is not a chat completion");
   }
-  const peer = verifyPlainPeer(completion.peer, call, () =>
+  const peer = await verifyPlainPeer(completion.peer, call, () =>
     completionOutputOf(completion as Parameters<typeof completionOutputOf>[0]),
   );
   return jsonResponse(response, { ...completion, peer });
@@ -133,7 +133,7 @@ export function checkPlainStream(
           }
           if (data === SSE_DONE) {
             const chunk = peerChunk ?? (call.tier === "open" ? { ...template, choices: [] } : undefined);
-            const peer = verifyPlainPeer(chunk?.peer, call, () => accumulator.output());
+            const peer = await verifyPlainPeer(chunk?.peer, call, () => accumulator.output());
             yield sseEvent(JSON.stringify({ ...chunk, object: "chat.completion.chunk", choices: [], peer }));
             yield sseEvent(SSE_DONE);
             return;
