@@ -16,7 +16,7 @@
  * other processes moves the numbers less; the processes of two contenders are interleaved.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -244,14 +244,28 @@ async function bundleSize(): Promise<void> {
   table(rows);
 }
 
+/** Newest modification time (ms) under `path`. */
+function newest(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+/** These figures are about the built package: build it first when dist is missing or stale. */
+function ensureBuilt(): void {
+  const built = existsSync(cli) ? statSync(cli).mtimeMs : 0;
+  const sources = Math.max(newest(join(packageRoot, "src")), newest(join(packageRoot, "tsup.config.ts")));
+  if (built >= sources && existsSync(join(dist, "bundle", "index.js"))) return;
+  console.log("  (building the package first: dist is missing or older than src)");
+  const tsup = createRequire(join(packageRoot, "package.json")).resolve("tsup/dist/cli-default.js");
+  const out = spawnSync(process.execPath, [tsup], { cwd: packageRoot, stdio: "ignore" });
+  if (out.status !== 0) throw new Error("benchmark: the build failed; run `pnpm build` to see why");
+}
+
 export async function run(): Promise<void> {
+  ensureBuilt();
   if (process.env.BENCH_START_ONLY === "bundle") return bundleSize();
-  if (!existsSync(cli) || !existsSync(join(dist, "bundle", "index.js"))) {
-    console.log(
-      "  (skipped: the package is not built; run `npx -y pnpm@10 --filter @peercycles/attest build`)",
-    );
-    return;
-  }
   importTimes();
   cliTime();
   firstVerification();
