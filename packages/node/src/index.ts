@@ -12,6 +12,7 @@
  */
 export * from "./chain/index.js";
 export { main as runCli } from "./cli.js";
+export * from "./dashboard/index.js";
 export * from "./ledger/index.js";
 export * from "./model/index.js";
 export { summarizeBundle } from "./orchestrator/attestation-summary.js";
@@ -47,4 +48,5 @@ export {
   startNode,
 } from "./start-node.js";
 export * from "./storage/index.js";
+export type { JsonValue } from "./storage/index.js";
 export { NODE_VERSION } from "./version.js";

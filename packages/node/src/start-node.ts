@@ -162,7 +162,10 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
   const payments = options.payments ? await options.payments(context) : undefined;
 
   let devState: DevState | undefined;
-  const dashboard = await loadDashboard(dev, () => devState);
+  const host = options.host ?? "127.0.0.1";
+  // The dashboard's try-it panel gets the development key only from a node bound to loopback.
+  const loopback = host === "127.0.0.1" || host === "::1" || host === "localhost";
+  const dashboard = await loadDashboard(dev && loopback, () => devState);
   const app = createHttpApp({
     orchestrator,
     store,
@@ -174,7 +177,6 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     ...(dashboard ? { dashboard } : {}),
     ...(payments ? { payments } : {}),
   });
-  const host = options.host ?? "127.0.0.1";
   const server = await new Promise<Server>((resolveServer, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, () =>
       resolveServer(s as Server),
