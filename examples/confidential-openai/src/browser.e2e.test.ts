@@ -7,11 +7,11 @@
 // Chromium is required: without it this test fails (it never skips). PEER_CHROMIUM overrides the
 // path (default /usr/bin/chromium).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RunningNode, startNode } from "@peercycles/node";
+import { build } from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -27,10 +27,7 @@ let setupError: Error | undefined;
 
 /** The client's browser bundle, in memory: path under /peer-client-test/ → bytes. */
 async function bundleClient(): Promise<Map<string, Uint8Array>> {
-  const esbuild = (await import(
-    createRequire(join(root, "packages/client/package.json")).resolve("esbuild")
-  )) as typeof import("esbuild");
-  const result = await esbuild.build({
+  const result = await build({
     entryPoints: { index: join(root, "packages/client/src/index.ts") },
     bundle: true,
     splitting: true,
