@@ -41,6 +41,7 @@ import {
 import { RpcMethodError, type RpcShim, startRpcShim } from "./rpc-shim.js";
 import type {
   SettlementChain,
+  SignedTransfer,
   TransferUsdcArguments,
   UsdcTransfer,
   UsdcTransferReceipt,
@@ -195,6 +196,7 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions = {}): Pr
     payer: TransactionSigner,
     instructions: Instruction[],
     memo?: string,
+    onSigned?: (signed: SignedTransfer) => Promise<void>,
   ): Promise<string> => {
     // LiteSVM keeps one blockhash until told otherwise, so two identical messages would be one
     // transaction: a memo nonce keeps every internal transaction distinct.
@@ -222,6 +224,11 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions = {}): Pr
     );
     const transaction = await signTransactionMessageWithSigners(message);
     const signature = transactionSignature(transaction) ?? "";
+    await onSigned?.({
+      signature,
+      wireTransaction: getBase64EncodedWireTransaction(transaction),
+      blockhash: message.lifetimeConstraint.blockhash,
+    });
     const result = svm.sendTransaction(transaction);
     if (result instanceof FailedTransactionMetadata) {
       observe(transaction, signature, "failed");
@@ -283,6 +290,7 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions = {}): Pr
         }),
       ],
       args.memo,
+      args.onSigned,
     );
     return { signature, amount: args.amount, destinationTokenAccount: destination };
   };
@@ -345,6 +353,21 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions = {}): Pr
     signatureStatus: async (signature) => status(signature),
     usdcBalance: balance,
     transferUsdc,
+    async resendTransaction(wireTransaction) {
+      let signature: string;
+      try {
+        signature = transactionSignature(decodeWireTransaction(wireTransaction)) ?? "";
+      } catch (error) {
+        return invalidArgument("wireTransaction", "not a base64 wire transaction", error);
+      }
+      if (status(signature) === "succeeded") return "succeeded";
+      try {
+        await facilitatorSigner.sendTransaction(wireTransaction, network);
+      } catch {
+        // The outcome below says what happened.
+      }
+      return status(signature);
+    },
     incomingUsdcTransfers,
     fund,
     createTokenAccount,

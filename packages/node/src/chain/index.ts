@@ -13,6 +13,7 @@ export {
 } from "./litesvm-facilitator-signer.js";
 export type {
   SettlementChain,
+  SignedTransfer,
   TransferUsdcArguments,
   UsdcTransfer,
   UsdcTransferReceipt,

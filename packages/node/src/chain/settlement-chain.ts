@@ -36,6 +36,22 @@ export interface TransferUsdcArguments {
   readonly amount: bigint;
   /** Memo text written with the transfer (a payout reference). */
   readonly memo?: string;
+  /**
+   * Called with the signed transaction before it is sent, so a caller can record what it is about to
+   * send (its signature names it) and, after a crash, find it or send the very same bytes again.
+   * If it throws, nothing is sent.
+   */
+  readonly onSigned?: (signed: SignedTransfer) => Promise<void>;
+}
+
+/** A signed, not yet sent transfer (see {@link TransferUsdcArguments.onSigned}). */
+export interface SignedTransfer {
+  /** Base58 signature the transaction will have on chain. */
+  readonly signature: string;
+  /** Base64 wire transaction: can be sent again unchanged (the chain deduplicates by signature). */
+  readonly wireTransaction: string;
+  /** The blockhash it lives on; once that is no longer valid, an unsent transaction can never land. */
+  readonly blockhash: string;
 }
 
 /**
@@ -64,6 +80,12 @@ export interface SettlementChain {
   usdcBalance(owner: Address): Promise<bigint>;
   /** A TransferChecked of USDC, confirmed before it returns; throws `ChainError` on failure. */
   transferUsdc(args: TransferUsdcArguments): Promise<UsdcTransferReceipt>;
+  /**
+   * Sends a transaction signed earlier (a {@link SignedTransfer}'s `wireTransaction`) and waits for its
+   * outcome: `succeeded` (also when it had already landed), `failed`, or `unknown` when it could not be
+   * confirmed. Throws `chain_unavailable` when the chain cannot be reached.
+   */
+  resendTransaction(wireTransaction: string): Promise<"succeeded" | "failed" | "unknown">;
   /**
    * USDC transfers into the owner's associated token account that this chain can see, oldest first.
    * The embedded chain keeps every transaction it processed; an RPC chain pages through

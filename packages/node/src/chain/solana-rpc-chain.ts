@@ -156,31 +156,56 @@ export async function connectSolanaRpc(options: SolanaRpcChainOptions): Promise<
     );
     const transaction = await signTransactionMessageWithSigners(message);
     const signature = transactionSignature(transaction) ?? "";
-    await call("sendTransaction", () =>
+    const wire = getBase64EncodedWireTransaction(transaction);
+    await args.onSigned?.({ signature, wireTransaction: wire, blockhash: latest.blockhash });
+    await send(wire);
+    const status = await confirm(signature);
+    if (status === "succeeded")
+      return { signature, amount: args.amount, destinationTokenAccount: destination };
+    if (status === "failed") {
+      throw new ChainError("chain_transaction_failed", `transfer ${signature} failed on chain`, {
+        details: { signature },
+      });
+    }
+    throw new ChainError("chain_unavailable", `transfer ${signature} not confirmed in time`, {
+      details: { signature },
+    });
+  };
+  const send = (wire: string) =>
+    call("sendTransaction", () =>
       rpc
-        .sendTransaction(getBase64EncodedWireTransaction(transaction) as Base64EncodedWireTransaction, {
+        .sendTransaction(wire as Base64EncodedWireTransaction, {
           encoding: "base64",
           preflightCommitment: "confirmed",
         })
         .send(),
     );
+  /** Polls until the signature has a terminal outcome or the confirmation time is over. */
+  const confirm = async (signature: string): Promise<"succeeded" | "failed" | "unknown"> => {
     const deadline = Date.now() + confirmTimeoutMs;
     for (;;) {
       const status = await signatureStatus(signature);
-      if (status === "succeeded")
-        return { signature, amount: args.amount, destinationTokenAccount: destination };
-      if (status === "failed") {
-        throw new ChainError("chain_transaction_failed", `transfer ${signature} failed on chain`, {
-          details: { signature },
-        });
-      }
-      if (Date.now() > deadline) {
-        throw new ChainError("chain_unavailable", `transfer ${signature} not confirmed in time`, {
-          details: { signature },
-        });
-      }
+      if (status !== "unknown" || Date.now() > deadline) return status;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+  };
+  const resendTransaction = async (wire: string): Promise<"succeeded" | "failed" | "unknown"> => {
+    let signature: string;
+    try {
+      signature = transactionSignature(getTransactionDecoder().decode(getBase64Encoder().encode(wire))) ?? "";
+    } catch (error) {
+      return invalidArgument("wireTransaction", "not a base64 wire transaction", error);
+    }
+    const known = await signatureStatus(signature);
+    if (known !== "unknown") return known;
+    try {
+      await send(wire);
+    } catch {
+      // A preflight refusal (expired blockhash, already processed) or an outage: the status tells
+      // what the chain has; the caller decides from the blockhash whether it can still land.
+      return signatureStatus(signature);
+    }
+    return confirm(signature);
   };
   const incomingUsdcTransfers = async (
     owner: Address,
@@ -236,6 +261,7 @@ export async function connectSolanaRpc(options: SolanaRpcChainOptions): Promise<
       return value;
     },
     signatureStatus,
+    resendTransaction,
     usdcBalance: async (owner) => {
       const ata = await tokenAccount(owner);
       const { value } = await call("getAccountInfo", () =>

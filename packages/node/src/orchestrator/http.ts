@@ -339,7 +339,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         paymentHeaders = settled.headers;
         payment = settled.payment;
       } catch (error) {
-        return errorResponse(toNodeError(error));
+        // A refused payment carries its x402 headers (a fresh PAYMENT-REQUIRED, or PAYMENT-RESPONSE).
+        const nodeError = toNodeError(error);
+        return errorResponse(nodeError, (nodeError.details?.headers ?? {}) as Record<string, string>);
       }
     }
     if (!account) {

@@ -12,6 +12,7 @@ export {
   type PaymentGateOptions,
   type PaymentSettlement,
   type RequirementArguments,
+  type SettleOptions,
   type SettleResult,
 } from "./payment-gate.js";
 export type {

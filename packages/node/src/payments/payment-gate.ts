@@ -106,7 +106,19 @@ export interface PaymentGate {
   settle(
     paymentSignatureHeader: string | null | undefined,
     challenge: PaymentChallenge,
+    options?: SettleOptions,
   ): Promise<SettleResult>;
+}
+
+/** Options of {@link PaymentGate.settle}. */
+export interface SettleOptions {
+  /**
+   * Called once the payment is verified and before it is sent: the place to write down what the
+   * payment is for (an intent record), so a crash after the transfer still credits the right account.
+   * `signature` is the transaction's signature once the facilitator signs it (deterministic), or
+   * undefined when the facilitator's fee payer is not this chain's. If it throws, nothing is sent.
+   */
+  readonly beforeSettle?: (pending: { signature: string | undefined; payer: string }) => Promise<void>;
 }
 
 /**
@@ -203,6 +215,7 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
   const settle = async (
     paymentSignatureHeader: string | null | undefined,
     challenge: PaymentChallenge,
+    settleOptions: SettleOptions = {},
   ): Promise<SettleResult> => {
     if (typeof paymentSignatureHeader !== "string" || paymentSignatureHeader === "") {
       return failure("payment_invalid", "no PAYMENT-SIGNATURE header");
@@ -269,6 +282,16 @@ export function createPaymentGate(options: PaymentGateOptions): PaymentGate {
           x402Reason: reason,
           details: { payer: verified.payer },
         });
+      }
+      if (settleOptions.beforeSettle) {
+        const signature = await feePayerSignature(chain, svmPayload.transaction, requirements, network);
+        try {
+          await settleOptions.beforeSettle({ signature, payer: verified.payer ?? "" });
+        } catch (error) {
+          return failure("payment_unavailable", "the payment could not be recorded before settling", {
+            cause: error,
+          });
+        }
       }
       const response = await server.settlePayment(payload, requirements);
       if (!response.success) {
@@ -344,8 +367,8 @@ function acceptedMismatch(
   return ["payment_invalid", "the payment accepted other terms (scheme, network or fee payer)", { details }];
 }
 
-/** The base58 signature the transaction would have once the fee payer signs, if the chain has it. */
-async function landedSignature(
+/** The base58 signature the transaction will have once the fee payer signs it (Ed25519 is deterministic). */
+async function feePayerSignature(
   chain: SettlementChain,
   transaction: string,
   requirements: PaymentRequirements,
@@ -355,10 +378,25 @@ async function landedSignature(
   if (typeof feePayer !== "string") return undefined;
   try {
     const signed = await chain.facilitatorSigner.signTransaction(transaction, feePayer as Address, network);
-    const signature = transactionSignature(decodeWireTransaction(signed));
-    if (signature && (await chain.signatureStatus(signature)) === "succeeded") return signature;
+    return transactionSignature(decodeWireTransaction(signed));
   } catch {
     // Not ours to sign (wrong fee payer) or undecodable: verification will say so.
+    return undefined;
+  }
+}
+
+/** The signature of this payment transaction if the chain already has it. */
+async function landedSignature(
+  chain: SettlementChain,
+  transaction: string,
+  requirements: PaymentRequirements,
+  network: string,
+): Promise<string | undefined> {
+  const signature = await feePayerSignature(chain, transaction, requirements, network);
+  try {
+    if (signature && (await chain.signatureStatus(signature)) === "succeeded") return signature;
+  } catch {
+    // The chain could not tell: verification and the facilitator's replay cache decide.
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import type { Address, TransactionSigner } from "@solana/kit";
 import { ChainError } from "../chain/errors.js";
-import type { SettlementChain } from "../chain/settlement-chain.js";
+import type { SettlementChain, SignedTransfer } from "../chain/settlement-chain.js";
 import { creditsToBaseUnits } from "../chain/usdc.js";
 import { PaymentError } from "./errors.js";
 import type { ConfirmedPayout, PayoutRecorder } from "./payment-recorder.js";
@@ -18,6 +18,8 @@ export interface PayoutArguments {
   readonly reference?: string;
   /** Records the payout once it is confirmed, never before. */
   readonly recorder?: PayoutRecorder;
+  /** Called with the signed transfer before it is sent (to record the attempt against its signature). */
+  readonly onSigned?: (signed: SignedTransfer) => Promise<void>;
 }
 
 /**
@@ -50,7 +52,13 @@ export async function payout(args: PayoutArguments): Promise<ConfirmedPayout> {
   const amount = creditsToBaseUnits(credits);
   let signature: string;
   try {
-    const receipt = await chain.transferUsdc({ from, to, amount, memo: `peercycles:payout:${reference}` });
+    const receipt = await chain.transferUsdc({
+      from,
+      to,
+      amount,
+      memo: `peercycles:payout:${reference}`,
+      ...(args.onSigned ? { onSigned: args.onSigned } : {}),
+    });
     signature = receipt.signature;
     if ((await chain.signatureStatus(signature)) !== "succeeded") {
       throw new ChainError("chain_transaction_failed", `payout ${signature} is not confirmed`);
