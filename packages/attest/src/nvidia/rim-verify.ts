@@ -190,7 +190,7 @@ export async function runCheck<T>(
  * check runs, so an expired signer and a bad signature are both reported.
  * @throws CollateralUnavailableError `nvidia_ocsp_unavailable` (online only)
  * @example
- * const result = await verifyRim(parseRim(xml), { now: new Date("2026-06-01T00:00:00Z"), offline: true });
+ * const result = await verifyRim(await parseRim(xml), { now: new Date("2026-06-01T00:00:00Z"), offline: true });
  * result.ok; // true
  */
 export async function verifyRim(rim: Rim, options: VerifyRimOptions): Promise<RimVerificationResult> {

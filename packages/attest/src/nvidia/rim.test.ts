@@ -13,7 +13,7 @@ const UNCHECKED = { policy: { requireNonce: false, requireRimMatch: false } } as
 const codes = (r: { errors: readonly { code: string }[] }) => r.errors.map((e) => e.code);
 
 describe("parseRim on the real RIMs", () => {
-  it("reads version, kind, product and active entries (README C5)", () => {
+  it("reads version, kind, product and active entries (README C5)", async () => {
     const expected: [string, string, "driver" | "vbios", string, number][] = [
       [NV.rims.driver550, "550.144.03", "driver", "GH100", 21],
       [NV.rims.driver535Mismatch, "535.86.09", "driver", "GH100", 22],
@@ -28,23 +28,23 @@ describe("parseRim on the real RIMs", () => {
       [NV.rims.driverTestNoGpu, "545.00", "driver", "GH100", 21],
     ];
     for (const [path, version, kind, product, active] of expected) {
-      const rim = parseRim(text(path));
+      const rim = await parseRim(text(path));
       expect(
         [rim.version, rim.kind, rim.product, rim.measurements.filter((m) => m.active).length],
         path,
       ).toEqual([version, kind, product, active]);
       expect(rim.certificates.length, path).toBeGreaterThanOrEqual(2);
     }
-    expect(parseRim(text(NV.rims.driver550)).manufacturerId).toBe("5703");
+    expect((await parseRim(text(NV.rims.driver550))).manufacturerId).toBe("5703");
   });
 
-  it("lists alternatives (switch RIM indices 9-25 have several)", () => {
-    const rim = parseRim(text(NV.rims.switchBios));
+  it("lists alternatives (switch RIM indices 9-25 have several)", async () => {
+    const rim = await parseRim(text(NV.rims.switchBios));
     const multi = rim.measurements.filter((m) => m.active && m.alternatives.length > 1).map((m) => m.index);
     expect(multi).toEqual(Array.from({ length: 17 }, (_, i) => i + 9));
   });
 
-  it("refuses DOCTYPEs, non-SWID roots and broken hashes", () => {
+  it("refuses DOCTYPEs, non-SWID roots and broken hashes", async () => {
     const good = text(NV.rims.vbios5EProd);
     const cases = [
       `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>${good}`,
@@ -55,7 +55,7 @@ describe("parseRim on the real RIMs", () => {
     ];
     for (const input of cases) {
       try {
-        parseRim(input);
+        await parseRim(input);
         expect.unreachable("parsed");
       } catch (error) {
         expect(AttestError.isInstance(error) && error.code).toBe("nvidia_rim_malformed");
@@ -74,7 +74,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
       [NV.rims.vbios5ETestNoGpu, AT.testNoGpu],
       [NV.rims.driverTestNoGpu, AT.testNoGpu],
     ] as const) {
-      const result = await verifyRim(parseRim(text(path)), { now, offline: true, ...UNCHECKED });
+      const result = await verifyRim(await parseRim(text(path)), { now, offline: true, ...UNCHECKED });
       expect([path, result.ok, codes(result)]).toEqual([path, true, []]);
       expect(result.revocationChecked).toBe(false);
     }
@@ -83,7 +83,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
   it("VBIOS 5E measurement-mismatch RIM still carries a valid signature (only one entry edited before signing)", async () => {
     // README C2: this file equals the PROD RIM except index 9; its signature verifies, so it is a
     // genuine NVIDIA-signed test RIM and the mismatch is found by the comparison, not the signature.
-    const result = await verifyRim(parseRim(text(NV.rims.vbios5EMismatch)), {
+    const result = await verifyRim(await parseRim(text(NV.rims.vbios5EMismatch)), {
       now: AT.vbiosMismatch,
       offline: true,
       ...UNCHECKED,
@@ -92,7 +92,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
   });
 
   it("rejects a changed signature value (incorrect_signature_driver_rim: RimInvalidSignature)", async () => {
-    const result = await verifyRim(parseRim(text(NV.rims.driver550BadSignature)), {
+    const result = await verifyRim(await parseRim(text(NV.rims.driver550BadSignature)), {
       now: AT.driver550,
       offline: true,
       ...UNCHECKED,
@@ -101,7 +101,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
   });
 
   it("rejects the switch RIM with edited hashes (RimInvalidSignature)", async () => {
-    const result = await verifyRim(parseRim(text(NV.rims.switchBadSignature)), {
+    const result = await verifyRim(await parseRim(text(NV.rims.switchBadSignature)), {
       now: AT.switchBadSignature,
       offline: true,
       ...UNCHECKED,
@@ -110,13 +110,13 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
   });
 
   it("edited measurement-mismatch RIMs fail their signature (the sources switch the check off; we do not)", async () => {
-    const driver = await verifyRim(parseRim(text(NV.rims.driver535Mismatch)), {
+    const driver = await verifyRim(await parseRim(text(NV.rims.driver535Mismatch)), {
       now: AT.driver535,
       offline: true,
       ...UNCHECKED,
     });
     expect(codes(driver)).toEqual(["nvidia_rim_signature_invalid"]);
-    const sw = await verifyRim(parseRim(text(NV.rims.switchMismatch)), {
+    const sw = await verifyRim(await parseRim(text(NV.rims.switchMismatch)), {
       now: AT.vbiosMismatch,
       offline: true,
       ...UNCHECKED,
@@ -125,7 +125,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
   });
 
   it("rejects the expired RIM signer (570.124.03, valid only 2025-01-01 .. 2025-01-02)", async () => {
-    const result = await verifyRim(parseRim(text(NV.rims.driver570Expired)), {
+    const result = await verifyRim(await parseRim(text(NV.rims.driver570Expired)), {
       now: AT.device,
       offline: true,
       ...UNCHECKED,
@@ -133,7 +133,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
     expect(codes(result)).toContain("nvidia_rim_certificate_expired");
     // This file's content was also edited after signing: the signature fails too. Both are reported.
     expect(codes(result)).toContain("nvidia_rim_signature_invalid");
-    const inside = await verifyRim(parseRim(text(NV.rims.driver570Expired)), {
+    const inside = await verifyRim(await parseRim(text(NV.rims.driver570Expired)), {
       now: new Date("2025-01-01T12:00:00Z"),
       offline: true,
       ...UNCHECKED,
@@ -142,13 +142,13 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
   });
 
   it("rejects the genuine RIM outside its signer window", async () => {
-    const result = await verifyRim(parseRim(text(NV.rims.vbios5EProd)), {
+    const result = await verifyRim(await parseRim(text(NV.rims.vbios5EProd)), {
       now: AT.device,
       offline: true,
       ...UNCHECKED,
     });
     expect(codes(result)).toEqual(["nvidia_rim_certificate_expired"]);
-    const early = await verifyRim(parseRim(text(NV.rims.vbios5EProd)), {
+    const early = await verifyRim(await parseRim(text(NV.rims.vbios5EProd)), {
       now: new Date("2023-01-01T00:00:00Z"),
       offline: true,
       ...UNCHECKED,
@@ -157,7 +157,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
   });
 
   it("rejects a chain that ends at the debug root (incorrect_cert_chain_driver_rim)", async () => {
-    const result = await verifyRim(parseRim(text(NV.rims.incorrectChain)), {
+    const result = await verifyRim(await parseRim(text(NV.rims.incorrectChain)), {
       now: AT.device,
       offline: true,
       ...UNCHECKED,
@@ -169,7 +169,7 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
 
   it("with incorrect_rim_root.crt as the root, the genuine driver RIM fails its chain (CertChainVerificationFailure)", async () => {
     const rimRoots = parseCertificates(text(NV.incorrectRimRoot));
-    const result = await verifyRim(parseRim(text(NV.rims.driver550)), {
+    const result = await verifyRim(await parseRim(text(NV.rims.driver550)), {
       now: AT.driver550,
       offline: true,
       ...UNCHECKED,
@@ -181,45 +181,49 @@ describe("verifyRim on the real RIMs (offline, pinned times)", () => {
 
 describe("compareMeasurements (unit level, README C2)", () => {
   const sample = () => parseSpdmMeasurements(bytes(NV.sample535));
-  it("PROD VBIOS RIM: all 12 active entries match the 535.86.09 sample", () => {
-    const report = compareMeasurements(sample(), [parseRim(text(NV.rims.vbios5EProd))]);
+  it("PROD VBIOS RIM: all 12 active entries match the 535.86.09 sample", async () => {
+    const report = compareMeasurements(sample(), [await parseRim(text(NV.rims.vbios5EProd))]);
     expect(report).toMatchObject({ total: 12, matched: 12, mismatched: [] });
   });
-  it("VBIOS mismatch RIM: exactly index 9", () => {
-    expect(compareMeasurements(sample(), [parseRim(text(NV.rims.vbios5EMismatch))]).mismatched).toEqual([9]);
+  it("VBIOS mismatch RIM: exactly index 9", async () => {
+    expect(compareMeasurements(sample(), [await parseRim(text(NV.rims.vbios5EMismatch))]).mismatched).toEqual(
+      [9],
+    );
   });
-  it("driver 535.86.09 mismatch RIM: 15 indices", () => {
-    const report = compareMeasurements(sample(), [parseRim(text(NV.rims.driver535Mismatch))]);
+  it("driver 535.86.09 mismatch RIM: 15 indices", async () => {
+    const report = compareMeasurements(sample(), [await parseRim(text(NV.rims.driver535Mismatch))]);
     expect(report.total).toBe(22);
     expect(report.mismatched).toEqual([7, 21, 22, 25, 26, 27, 29, 30, 31, 32, 34, 37, 39, 40, 41]);
   });
-  it("expired 570.124.03 RIM vs its evidence: 16 indices", () => {
+  it("expired 570.124.03 RIM vs its evidence: 16 indices", async () => {
     const report = compareMeasurements(parseSpdmMeasurements(bytes(NV.expired)), [
-      parseRim(text(NV.rims.driver570Expired)),
+      await parseRim(text(NV.rims.driver570Expired)),
     ]);
     expect(report.mismatched).toEqual([7, 21, 22, 25, 26, 27, 29, 30, 31, 32, 34, 35, 36, 37, 39, 40]);
   });
-  it("switch: genuine RIM all 31 match; invalid-signature RIM differs at 0 and 1; GH100 RIM 11 of 12 differ", () => {
+  it("switch: genuine RIM all 31 match; invalid-signature RIM differs at 0 and 1; GH100 RIM 11 of 12 differ", async () => {
     const sw = parseSpdmMeasurements(bytes(NV.switchReport));
-    expect(compareMeasurements(sw, [parseRim(text(NV.rims.switchBios))])).toMatchObject({
+    expect(compareMeasurements(sw, [await parseRim(text(NV.rims.switchBios))])).toMatchObject({
       total: 31,
       matched: 31,
       mismatched: [],
     });
-    expect(compareMeasurements(sw, [parseRim(text(NV.rims.switchBadSignature))]).mismatched).toEqual([0, 1]);
-    const gh = compareMeasurements(sw, [parseRim(text(NV.rims.switchMismatch))]);
+    expect(compareMeasurements(sw, [await parseRim(text(NV.rims.switchBadSignature))]).mismatched).toEqual([
+      0, 1,
+    ]);
+    const gh = compareMeasurements(sw, [await parseRim(text(NV.rims.switchMismatch))]);
     expect([gh.total, gh.mismatched.length]).toEqual([12, 11]);
   });
-  it("nvtrust test_no_gpu RIMs vs the nvtrust sample: 15 + 5 = 20 of 33 differ", () => {
+  it("nvtrust test_no_gpu RIMs vs the nvtrust sample: 15 + 5 = 20 of 33 differ", async () => {
     const report = compareMeasurements(parseSpdmMeasurements(bytes(NV.nvtrustReport)), [
-      parseRim(text(NV.rims.driverTestNoGpu)),
-      parseRim(text(NV.rims.vbios5ETestNoGpu)),
+      await parseRim(text(NV.rims.driverTestNoGpu)),
+      await parseRim(text(NV.rims.vbios5ETestNoGpu)),
     ]);
     expect([report.total, report.mismatched.length]).toEqual([33, 20]);
     expect(report.mismatched.filter((i) => [1, 2, 3, 9, 11].includes(i))).toEqual([1, 2, 3, 9, 11]);
   });
-  it("an index active in two RIMs is a conflict", () => {
-    const rim = parseRim(text(NV.rims.vbios5EProd));
+  it("an index active in two RIMs is a conflict", async () => {
+    const rim = await parseRim(text(NV.rims.vbios5EProd));
     try {
       compareMeasurements(sample(), [rim, rim]);
       expect.unreachable();

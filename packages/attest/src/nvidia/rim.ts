@@ -1,6 +1,6 @@
-import { DOMParser } from "@xmldom/xmldom";
 import { fromBase64, fromHex } from "../common/bytes.js";
 import { AttestError, EvidenceParseError } from "../common/errors.js";
+import { lazyModule } from "../common/lazy-module.js";
 import { type Certificate, parseCertificate } from "../common/x509.js";
 
 /**
@@ -42,6 +42,8 @@ export interface Rim {
   readonly certificates: readonly Certificate[];
 }
 
+const loadXmlDom = lazyModule(() => import("@xmldom/xmldom"));
+
 const malformed = (message: string, cause?: unknown) =>
   new EvidenceParseError("nvidia_rim_malformed", message, cause === undefined ? undefined : { cause });
 
@@ -55,13 +57,16 @@ function elements(parent: Document | Element, namespace: string, localName: stri
  * Parses a RIM (XML text or its UTF-8 bytes). DOCTYPEs are refused (no entity tricks), every
  * measurement entry must be well-formed (`alternatives` hashes of `size` bytes, unique indices).
  * @throws EvidenceParseError `nvidia_rim_malformed`
+ * Async because the XML parser (@xmldom/xmldom) is loaded on the first call, not when
+ * `@peercycles/attest/nvidia` is imported.
  * @example
- * const rim = parseRim(readFileSync("NV_GPU_VBIOS_1010_0200_882_96005E0001.xml", "utf8"));
+ * const rim = await parseRim(readFileSync("NV_GPU_VBIOS_1010_0200_882_96005E0001.xml", "utf8"));
  * rim.version; // "96.00.5E.00.01"
  */
-export function parseRim(input: string | Uint8Array): Rim {
+export async function parseRim(input: string | Uint8Array): Promise<Rim> {
   const text = typeof input === "string" ? input : new TextDecoder("utf-8", { fatal: false }).decode(input);
   if (/<!DOCTYPE/i.test(text)) throw malformed("RIM carries a DOCTYPE; refused");
+  const { DOMParser } = await loadXmlDom();
   let document: Document;
   try {
     document = new DOMParser({

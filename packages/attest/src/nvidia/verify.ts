@@ -152,9 +152,11 @@ export async function verifyNvidiaEvidence(
   const spdm = parseSpdmMeasurements(evidenceBytes(evidence));
   const certs = parseDeviceCertChain(options.certChain);
   const nonce = expectedNonce(options.nonce);
-  const rimInputs = options.rims?.map((r) =>
-    typeof r === "string" || r instanceof Uint8Array ? parseRim(r) : r,
-  );
+  const rimInputs =
+    options.rims &&
+    (await Promise.all(
+      options.rims.map((r) => (typeof r === "string" || r instanceof Uint8Array ? parseRim(r) : r)),
+    ));
   const list = new CheckList();
   const opaque = spdm.response.opaque;
   list.pass(
