@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { buyCredits, createPayingFetch, readPaymentResponse } from "@peercycles/x402";
 import type { KeyPairSigner } from "@solana/kit";
 import { x402Client } from "@x402/core/client";
@@ -10,7 +11,7 @@ import { ExactSvmScheme } from "@x402/svm/exact/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateWalletKey, SOLANA_DEVNET, USDC_MINTS } from "./chain/index.js";
 import { userAccount } from "./ledger/index.js";
-import { type PaymentService, runPayoutCommand, startPayments } from "./payments-http.js";
+import { type PaymentService, startPayments } from "./payments-http.js";
 import { type RunningNode, startNode } from "./start-node.js";
 
 let node: RunningNode;
@@ -294,6 +295,18 @@ describe("the development wallet", () => {
   });
 });
 
+/** `peer-cycles …` in a child process (tsx over the sources). */
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { execFile } = await import("node:child_process");
+  const bin = fileURLToPath(new URL("./bin.ts", import.meta.url));
+  const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
+  return new Promise((resolve) => {
+    execFile(tsx, [bin, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 describe("worker payouts over HTTP and the CLI", () => {
   const admin = () => ({ authorization: `Bearer ${node.adminToken}`, "content-type": "application/json" });
 
@@ -348,17 +361,10 @@ describe("worker payouts over HTTP and the CLI", () => {
 
     // Funded again: the CLI pays through the running node's embedded chain, then finds nothing owed.
     await chain().fund(chain().treasury, 1000);
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (line: string) => lines.push(line);
-    let code: number;
-    try {
-      code = await runPayoutCommand(["--data", dir, "--min-credits", "1"]);
-    } finally {
-      console.log = log;
-    }
-    expect(code).toBe(0);
-    expect(lines.join("\n")).toContain(`paid ${open.id}: ${owed} credits to ${wallet}`);
+    // A separate process, as an operator runs it (one SQLite handle per process).
+    const cli = await runCli(["payout", "--data", dir, "--min-credits", "1"]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain(`paid ${open.id}: ${owed} credits to ${wallet}`);
     expect(await chain().usdcBalance(wallet)).toBe(BigInt(owed) * 10_000n);
     expect(await node.ledger.balance(earnings)).toBe(0);
     const payouts = (await node.ledger.listTransactions({ limit: 1000 })).filter((t) => t.kind === "payout");
@@ -371,14 +377,10 @@ describe("worker payouts over HTTP and the CLI", () => {
   });
 
   it("refuses bad CLI arguments with exit code 2", async () => {
-    const error = console.error;
-    console.error = () => undefined;
-    try {
-      expect(await runPayoutCommand(["--min-credits", "0", "--data", dir])).toBe(2);
-      expect(await runPayoutCommand(["--bogus"])).toBe(2);
-      expect(await runPayoutCommand(["--data", dir, "--set-address", "w_nope=x"])).toBe(2);
-    } finally {
-      console.error = error;
-    }
-  });
+    expect((await runCli(["payout", "--min-credits", "0", "--data", dir])).code).toBe(2);
+    expect((await runCli(["payout", "--bogus"])).code).toBe(2);
+    const unknown = await runCli(["payout", "--data", dir, "--set-address", "w_nope=x"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/not a base58 Solana address/);
+  }, 60_000);
 });
