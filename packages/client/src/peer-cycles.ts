@@ -13,12 +13,15 @@ export interface PeerCyclesOptions
     Omit<PeerFetchOptions, "apiKey" | "attestationURL"> {
   /** The node, e.g. `http://127.0.0.1:8080` (or `…/v1`). */
   readonly baseURL: string;
+  /** The account's key. Without one no Authorization is sent: pair it with `payment` to pay per request. */
   readonly apiKey?: string;
   /** Pay 402s with USDC over x402; each paid retry is sealed afresh. Loaded on first use. */
   readonly payment?: PeerCyclesPaymentOptions;
 }
 
 const CARRIER_HEADER = "x-peercycles-client-error";
+/** The OpenAI client needs some key; without one, no Authorization header goes out (pay per request). */
+const NO_API_KEY = "peercycles-no-api-key";
 const SHOULD_RETRY_HEADER = "x-should-retry";
 
 /**
@@ -87,9 +90,17 @@ export class PeerCycles extends OpenAI {
       : verifying;
     // The OpenAI client turns a throwing fetch into a retried APIConnectionError. A PeerCyclesError
     // travels instead as a marked error answer that makeStatusError turns back into the error itself.
+    const authorized: FetchFunction =
+      apiKey === undefined
+        ? (input, init) => {
+            const headers = new Headers(init?.headers);
+            if (headers.get("authorization") === `Bearer ${NO_API_KEY}`) headers.delete("authorization");
+            return outer(input, { ...init, headers });
+          }
+        : outer;
     const carrying: FetchFunction = async (input, init) => {
       try {
-        return await outer(input, init);
+        return await authorized(input, init);
       } catch (error) {
         if (!PeerCyclesError.isInstance(error)) throw error;
         const token = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
@@ -111,7 +122,7 @@ export class PeerCycles extends OpenAI {
     super({
       ...openaiOptions,
       baseURL: openaiBaseURL(baseURL),
-      apiKey: apiKey ?? "unset",
+      apiKey: apiKey ?? NO_API_KEY,
       fetch: carrying,
     });
     this.peerFetch = verifying;
