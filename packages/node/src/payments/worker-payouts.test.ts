@@ -1,3 +1,4 @@
+import type { Address } from "@solana/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type EmbeddedChain, generateWalletKey, startEmbeddedChain } from "../chain/index.js";
 import { createLedger, type Ledger, workerEarningsAccount } from "../ledger/index.js";
@@ -31,7 +32,7 @@ afterEach(async () => {
 });
 
 /** A worker with `credits` of earnings from one captured job (no fee), and a payout wallet. */
-async function workerEarning(id: string, credits: number): Promise<string> {
+async function workerEarning(id: string, credits: number): Promise<Address> {
   await store.workers.upsertWorker({
     id,
     name: id,
@@ -109,7 +110,7 @@ describe("payWorkerEarnings", () => {
     await payout({
       chain,
       from: chain.treasurySigner,
-      to: wallet as never,
+      to: wallet,
       credits: 40,
       reference: "w-unsent.crash",
       onSigned: async (signed) => {
@@ -141,7 +142,7 @@ describe("payWorkerEarnings", () => {
     await payout({
       chain,
       from: chain.treasurySigner,
-      to: wallet as never,
+      to: wallet,
       credits: 30,
       onSigned: async (signed) => {
         await state.set(
