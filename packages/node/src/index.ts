@@ -40,6 +40,14 @@ export {
 } from "./orchestrator/registry.js";
 export * from "./payments/index.js";
 export {
+  type DevWallet,
+  type PaymentService,
+  type PaymentsChain,
+  runPayoutCommand,
+  type StartPaymentsOptions,
+  startPayments,
+} from "./payments-http.js";
+export {
   type DevState,
   developmentAttestationPolicy,
   type NodeContext,
@@ -47,6 +55,6 @@ export {
   type StartNodeOptions,
   startNode,
 } from "./start-node.js";
-export * from "./storage/index.js";
 export type { JsonValue } from "./storage/index.js";
+export * from "./storage/index.js";
 export { NODE_VERSION } from "./version.js";
