@@ -1,4 +1,4 @@
-import * as asn1js from "asn1js";
+import * as asn1js from "#asn1js";
 import { EvidenceParseError } from "./errors.js";
 
 /**

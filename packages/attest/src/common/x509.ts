@@ -1,4 +1,4 @@
-import * as asn1js from "asn1js";
+import * as asn1js from "#asn1js";
 import { decodeDer } from "./asn1.js";
 import { bytesKey, copyBytes, fromBase64, fromHex, toHex } from "./bytes.js";
 import { EvidenceInvalidError, EvidenceParseError } from "./errors.js";

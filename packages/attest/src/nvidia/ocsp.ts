@@ -1,6 +1,6 @@
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
-import * as asn1js from "asn1js";
+import type * as Asn1 from "asn1js";
 import type * as Pkijs from "pkijs";
 import { equalBytes, toHex } from "../common/bytes.js";
 import { AttestError, CollateralUnavailableError, EvidenceInvalidError } from "../common/errors.js";
@@ -61,7 +61,11 @@ const HASHES: Record<string, Hash> = {
   [OID.sha512]: sha512,
 };
 
-const loadPkijs = lazyModule(() => import("pkijs"));
+/** pkijs and the asn1js it works with (the same copy: its CommonJS build), loaded together on first use. */
+const loadPkijs = lazyModule(async () => {
+  const [pkijs, asn1js] = await Promise.all([import("pkijs"), import("asn1js")]);
+  return { pkijs, asn1js };
+});
 
 /** pkijs' object model of a certificate, built from its DER once per certificate object. */
 const pkijsCertificates = new WeakMap<Certificate, Pkijs.Certificate>();
@@ -98,7 +102,7 @@ export async function buildOcspRequest(
   issuer: Certificate,
   nonce?: Uint8Array,
 ): Promise<Uint8Array> {
-  const pkijs = await loadPkijs();
+  const { pkijs, asn1js } = await loadPkijs();
   const issuerRaw = pkijsCertificate(pkijs, issuer);
   const certId = new pkijs.CertID({
     hashAlgorithm: new pkijs.AlgorithmIdentifier({
@@ -159,7 +163,7 @@ export async function checkOcspResponse(
   issuer: Certificate,
   options: OcspCheckOptions,
 ): Promise<OcspCertificateStatus> {
-  const pkijs = await loadPkijs();
+  const { pkijs, asn1js } = await loadPkijs();
   let basic: Pkijs.BasicOCSPResponse;
   try {
     const asn = asn1js.fromBER(der as BufferSource);
@@ -260,7 +264,7 @@ export async function checkOcspResponse(
     );
   }
 
-  const status = single.certStatus as asn1js.BaseBlock & { idBlock: { tagNumber: number } };
+  const status = single.certStatus as Asn1.BaseBlock & { idBlock: { tagNumber: number } };
   const tag = status.idBlock.tagNumber;
   const base = {
     subject: cert.subject,
@@ -270,11 +274,11 @@ export async function checkOcspResponse(
   };
   if (tag === 0) return { ...base, status: "good" };
   if (tag === 1) {
-    const revoked = status as unknown as asn1js.Constructed;
+    const revoked = status as unknown as Asn1.Constructed;
     const children = revoked.valueBlock.value;
-    const time = children[0] as asn1js.GeneralizedTime | undefined;
-    const reasonNode = children[1] as asn1js.Constructed | undefined;
-    const reasonEnum = reasonNode?.valueBlock.value[0] as asn1js.Enumerated | undefined;
+    const time = children[0] as Asn1.GeneralizedTime | undefined;
+    const reasonNode = children[1] as Asn1.Constructed | undefined;
+    const reasonEnum = reasonNode?.valueBlock.value[0] as Asn1.Enumerated | undefined;
     const reason = reasonEnum
       ? (REASONS[reasonEnum.valueBlock.valueDec] ?? `reason_${reasonEnum.valueBlock.valueDec}`)
       : undefined;

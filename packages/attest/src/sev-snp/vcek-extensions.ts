@@ -1,4 +1,4 @@
-import * as asn1js from "asn1js";
+import * as asn1js from "#asn1js";
 import { decodeDer } from "../common/asn1.js";
 import { EvidenceInvalidError } from "../common/errors.js";
 import { type Certificate, findExtension } from "../common/x509.js";
