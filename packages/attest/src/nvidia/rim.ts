@@ -42,7 +42,16 @@ export interface Rim {
   readonly certificates: readonly Certificate[];
 }
 
-const loadXmlDom = lazyModule(() => import("@xmldom/xmldom"));
+/**
+ * @xmldom/xmldom is CommonJS: Node's import gives its exports as named exports, a bundler's dynamic
+ * import may give them only under `default`. Accept both.
+ */
+const loadXmlDom = lazyModule(async () => {
+  const module = (await import("@xmldom/xmldom")) as typeof import("@xmldom/xmldom") & {
+    default?: typeof import("@xmldom/xmldom");
+  };
+  return module.DOMParser ? module : (module.default as typeof import("@xmldom/xmldom"));
+});
 
 const malformed = (message: string, cause?: unknown) =>
   new EvidenceParseError("nvidia_rim_malformed", message, cause === undefined ? undefined : { cause });
