@@ -10,9 +10,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PeerCycles, peerVerificationOf } from "@peercycles/client";
-import { type EmbeddedChain, generateWalletKey, type RunningNode, startNode } from "@peercycles/node";
+import {
+  type EmbeddedChain,
+  generateWalletKey,
+  type PaymentService,
+  type RunningNode,
+  startNode,
+  startPayments,
+} from "@peercycles/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PaymentService, startPayments } from "../../../packages/node/src/payments-http.js";
 
 let node: RunningNode;
 let payments: PaymentService;

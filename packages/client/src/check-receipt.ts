@@ -99,6 +99,16 @@ export async function checkReceipt(
     mismatch("responseHash", "the receipt is for other response bytes");
   if (receipt.model !== expected.model)
     mismatch("model", `the receipt names model "${receipt.model}", the request "${expected.model}"`);
+  if (
+    receipt.usage.promptTokens !== peer.usage.prompt_tokens ||
+    receipt.usage.completionTokens !== peer.usage.completion_tokens
+  ) {
+    // The node bills from the signed usage; an answer that shows other usage is not the signed one.
+    mismatch(
+      "usage",
+      `the answer shows usage ${peer.usage.prompt_tokens} + ${peer.usage.completion_tokens}, the receipt ${receipt.usage.promptTokens} + ${receipt.usage.completionTokens}`,
+    );
+  }
   if (receipt.worker !== expected.worker)
     mismatch("worker", `the receipt names worker "${receipt.worker}", the answer "${expected.worker}"`);
   return summarizeReceipt(receipt, id, signingKey);
