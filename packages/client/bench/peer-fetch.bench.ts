@@ -163,6 +163,19 @@ export async function run(): Promise<void> {
     );
     const ttftPeer = await ttft(() => warm(chatUrl, { method: "POST", headers, body: streamBody }));
 
+    // CPU time per call (this process runs the client and the node): steadier than wall time on a
+    // loaded machine, and the difference is the client's own work.
+    const cpuPerCall = async (call: () => Promise<void>, count = 200) => {
+      for (let i = 0; i < 20; i++) await call();
+      const start = process.cpuUsage();
+      for (let i = 0; i < count; i++) await call();
+      const used = process.cpuUsage(start);
+      return (used.user + used.system) / 1000 / count;
+    };
+    const cpuPlain = await cpuPerCall(plainSealed);
+    const cpuWarm = await cpuPerCall(peerWarm);
+    const cpuCold = await cpuPerCall(peerCold, 40);
+
     const ms = new Map(tasks.map(([name]) => [name, median(samples.get(name) as number[])]));
     const at = (i: number) => ms.get(tasks[i]?.[0] as string) as number;
     console.log(
@@ -210,6 +223,20 @@ export async function run(): Promise<void> {
         "overhead ms": round(ttftPeer - ttftPlain),
         target: "",
         met: "",
+      },
+    ]);
+    console.table([
+      {
+        call: "JSON, warm",
+        "plain fetch CPU ms": round(cpuPlain),
+        "peerFetch CPU ms": round(cpuWarm),
+        "client CPU ms": round(cpuWarm - cpuPlain),
+      },
+      {
+        call: "JSON, cold",
+        "plain fetch CPU ms": round(cpuPlain),
+        "peerFetch CPU ms": round(cpuCold),
+        "client CPU ms": round(cpuCold - cpuPlain),
       },
     ]);
     console.log(
