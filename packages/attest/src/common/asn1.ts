@@ -34,7 +34,13 @@ const DECODE_OPTIONS = { parseEmbedded: false, copyInput: false } as const;
 
 /** asn1js' decoding of exactly one element, or why the bytes are not one well-formed element. */
 function decodeExactlyOne(bytes: Uint8Array): { node: asn1js.AsnType } | { error: string } {
-  const decoded = asn1js.fromBER(bytes as BufferSource, DECODE_OPTIONS);
+  let decoded: ReturnType<typeof asn1js.fromBER>;
+  try {
+    decoded = asn1js.fromBER(bytes as BufferSource, DECODE_OPTIONS);
+  } catch (error) {
+    // asn1js 3.1 throws a RangeError on some malformed input (a BMPString of odd length).
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
   if (decoded.offset === -1 || decoded.offset !== bytes.length || decoded.result.error)
     return { error: decoded.result.error };
   return { node: decoded.result };

@@ -62,6 +62,13 @@ describe.each(curves)("derSignatureToRaw %s", (curve, noble, openssl) => {
     expect(derSignatureToRaw(curve, seq(int("0001"), int("01")))).toBeNull();
     expect(derSignatureToRaw(curve, seq(int("81"), int("01")))).toBeNull();
     expect(derSignatureToRaw(curve, Uint8Array.of(...seq(int("01"), int("01")), 0))).toBeNull();
+    // BER forms asn1js decodes (and its toBER() of the decoded tree repeats): refused as not DER.
+    const hex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
+    expect(derSignatureToRaw(curve, hex("3006020101020101"))).not.toBeNull();
+    expect(derSignatureToRaw(curve, hex("308106020101020101"))).toBeNull(); // long-form length
+    expect(derSignatureToRaw(curve, hex("30800201010201010000"))).toBeNull(); // indefinite length
+    expect(derSignatureToRaw(curve, hex("300702810101020101"))).toBeNull(); // long-form INTEGER length
+    expect(derSignatureToRaw(curve, hex("1e013b"))).toBeNull(); // odd BMPString: asn1js throws on it
     expect(isEcdsaScalarInRange(curve, Buffer.from((n - 1n).toString(16), "hex"))).toBe(true);
     expect(isEcdsaScalarInRange(curve, Buffer.from(n.toString(16), "hex"))).toBe(false);
   });
