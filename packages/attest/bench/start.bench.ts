@@ -197,7 +197,8 @@ async function bundleSize(): Promise<void> {
       metafile: true,
       outdir: join(dir, "out"),
       absWorkingDir: packageRoot,
-      external: ["node:*", ...external],
+      // A package is left out with its subpaths and its `#name` import-map alias (`#asn1js`).
+      external: ["node:*", ...external.flatMap((name) => [name, `${name}/*`, `#${name}`])],
       logLevel: "silent",
     });
     // With splitting, only the entry chunk and the chunks it imports statically load before the first call.
