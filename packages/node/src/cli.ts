@@ -84,16 +84,22 @@ function oneOf<T extends string>(
 }
 
 function onSignals(stop: () => Promise<void>): void {
-  let stopping = false;
+  let stopping = 0;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    // The same signal often arrives twice at once (a terminal signals the whole process group and a
+    // wrapper such as `pnpm start` forwards it too): only a repeat after a second forces the exit.
+    if (stopping !== 0 && Date.now() - stopping < 1000) return;
+    if (stopping !== 0) {
       process.stderr.write(`\n${signal} again: exiting now\n`);
       process.exit(130);
     }
-    stopping = true;
+    stopping = Date.now();
     process.stderr.write(`\n${signal}: finishing jobs in flight, refunding the rest, stopping…\n`);
     stop().then(
-      () => process.exit(0),
+      () => {
+        process.stderr.write("peer-cycles: stopped cleanly\n");
+        process.exit(0);
+      },
       (error: unknown) => {
         process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
         process.exit(1);
@@ -145,7 +151,7 @@ async function runNode(args: string[]): Promise<void> {
   if (node.apiKey) {
     const body = JSON.stringify({
       model: "peer-tiny",
-      messages: [{ role: "user", content: "What does a verified receipt prove?" }],
+      messages: [{ role: "user", content: "Explain the confidential tier." }],
       peer_tier: "verified",
     });
     console.log(
