@@ -59,6 +59,33 @@ describe("peer-cycles node --dev", () => {
     expect((await open.json()).peer.tier).toBe("open");
   });
 
+  it("serves bundles without a key and quotes a sealed request from an agent without an account", async () => {
+    const attestation = await fetch(`${node.url}/v1/attestation?model=peer-tiny&nonce=${"ab".repeat(16)}`);
+    expect(attestation.status).toBe(200);
+    const { worker, key_id: keyId, simulated } = await attestation.json();
+    expect(simulated).toBe(true);
+    const bad = await fetch(`${node.url}/v1/attestation?model=peer-tiny`, {
+      headers: { authorization: "Bearer pc_wrong" },
+    });
+    expect(bad.status).toBe(401);
+    const sealed = await fetch(`${node.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: {
+        "content-type": "message/peer-sealed",
+        "peer-worker": worker,
+        "peer-key-id": String(keyId),
+        "peer-model": "peer-tiny",
+        "peer-tier": "confidential",
+      },
+      body: new Uint8Array(300),
+    });
+    expect(sealed.status).toBe(402);
+    expect(sealed.headers.get("payment-required")).toBeTruthy();
+    const body = await sealed.json();
+    expect(body).toMatchObject({ scheme: "x402" });
+    expect(body.price_credits).toBeGreaterThan(0);
+  });
+
   it("catches the cheater with the real validator and routes verified work to the honest worker after", async () => {
     const cheater = node.orchestrator.registry.all().find((s) => s.name === "verified-cheater");
     const honest = node.orchestrator.registry.all().find((s) => s.name === "verified-honest");

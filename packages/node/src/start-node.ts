@@ -47,8 +47,11 @@ export interface StartNodeOptions {
   readonly attestationPolicy?: unknown;
   /** Logger; default pino to stderr at `info` (`warn` in dev, whose output is the printed lines). */
   readonly logger?: Logger;
-  /** Plugs in payments (see startPayments). */
-  readonly payments?: (context: NodeContext) => Promise<PaymentHooks & { close(): Promise<void> }>;
+  /**
+   * Plugs in payments (see startPayments). Default: with `dev`, x402 over the embedded LiteSVM chain;
+   * otherwise none. `false` turns them off.
+   */
+  readonly payments?: false | ((context: NodeContext) => Promise<PaymentHooks & { close(): Promise<void> }>);
   /** Random source for the validation sample. */
   readonly random?: () => number;
 }
@@ -159,7 +162,14 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
   const adminToken = await ensureAdminToken(store, dataDir);
   const adminTokenHash = (await store.settings.getSetting("admin.tokenHash")) as string;
   const context: NodeContext = { store, ledger, orchestrator, feed, logger, dataDir, dev };
-  const payments = options.payments ? await options.payments(context) : undefined;
+  const paymentsFactory =
+    options.payments === false
+      ? undefined
+      : (options.payments ??
+        (dev
+          ? async (ctx: NodeContext) => (await import("./payments-http.js")).startPayments(ctx, {})
+          : undefined));
+  const payments = paymentsFactory ? await paymentsFactory(context) : undefined;
 
   let devState: DevState | undefined;
   const host = options.host ?? "127.0.0.1";

@@ -277,16 +277,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     } catch (error) {
       return errorResponse(toNodeError(error));
     }
-    if (contentType === SEALED_REQUEST_MEDIA_TYPE) {
-      if (!account)
-        return paymentRequired(
-          options.minimumPriceCredits ?? 1,
-          undefined,
-          request,
-          "an API key or a payment is required",
-        );
-      return sealedCompletion(request, account);
-    }
+    if (contentType === SEALED_REQUEST_MEDIA_TYPE) return sealedCompletion(request, account);
     if (contentType !== "application/json" && contentType !== "") {
       return errorResponse(
         new NodeError(
@@ -518,7 +509,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     return Math.max(1, Math.ceil(((promptTokens + maxTokens) * price) / 1000));
   }
 
-  async function sealedCompletion(request: Request, account: Account): Promise<Response> {
+  async function sealedCompletion(request: Request, authenticated: Account | undefined): Promise<Response> {
+    let account = authenticated;
     const header = (name: string) => request.headers.get(name) ?? undefined;
     const workerId = header(PEER_HEADERS.worker);
     const keyIdText = header(PEER_HEADERS.keyId);
@@ -564,6 +556,34 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }
     if (sealed.length === 0)
       return errorResponse(new NodeError("sealed_request_invalid", "the sealed body is empty"));
+    let paymentHeaders: Record<string, string> = {};
+    let payment: PeerInfo["payment"];
+    if (!account) {
+      // Pay per request, with no account: the quote is the job's hold, as for a keyed request.
+      let quote: number;
+      try {
+        quote = orchestrator.quoteSealed(workerId as string, model as string, sealed.length);
+      } catch (error) {
+        return errorResponse(toNodeError(error));
+      }
+      const paymentHeader = request.headers.get("payment-signature");
+      if (!paymentHeader || !options.payments) {
+        return paymentRequired(quote, undefined, request, "an API key or a payment is required");
+      }
+      try {
+        const settled = await options.payments.settleRequest(paymentHeader, quote, request.url);
+        account = settled.account;
+        paymentHeaders = settled.headers;
+        payment = settled.payment;
+      } catch (error) {
+        const nodeError = toNodeError(error);
+        return errorResponse(
+          nodeError,
+          (nodeError.details?.headers as Record<string, string> | undefined) ?? {},
+        );
+      }
+    }
+    const withPayment = (peer: PeerInfo): PeerInfo => (payment ? { ...peer, payment } : peer);
     const controller = new AbortController();
     request.signal.addEventListener("abort", () => controller.abort(), { once: true });
     let job: RunningJob;
@@ -589,6 +609,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       [PEER_HEADERS.job]: job.id,
       [PEER_HEADERS.worker]: job.workerId,
       [PEER_HEADERS.tier]: "confidential",
+      ...paymentHeaders,
     };
     if (streamHeader === "0") {
       try {
@@ -599,7 +620,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
               headers: {
                 ...headers,
                 "content-type": SEALED_RESPONSE_MEDIA_TYPE,
-                [PEER_HEADERS.info]: toBase64Url(utf8(JSON.stringify(event.peer))),
+                [PEER_HEADERS.info]: toBase64Url(utf8(JSON.stringify(withPayment(event.peer)))),
                 [PEER_HEADERS.price]: String(event.peer.price_credits),
               },
             });
@@ -621,7 +642,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         const write = (event: JobEvent) => {
           if (event.type === "sealed") stream.enqueue(encodeSealedFrame(SEALED_FRAME.sealed, event.bytes));
           else if (event.type === "done")
-            stream.enqueue(encodeSealedFrame(SEALED_FRAME.peer, utf8(JSON.stringify(event.peer))));
+            stream.enqueue(
+              encodeSealedFrame(SEALED_FRAME.peer, utf8(JSON.stringify(withPayment(event.peer)))),
+            );
         };
         try {
           if (!first.first.done) write(first.first.value);
@@ -656,7 +679,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         param: "nonce",
       });
     }
-    await requireAccount(c.req.raw);
+    // Bundles are public: an agent paying per request has no key. A key that is given must be valid.
+    await authenticate(c.req.raw);
     const { worker, bundle } = await orchestrator.attestation(model, nonce, c.req.raw.signal);
     return json({
       worker: worker.id,

@@ -1,5 +1,4 @@
 import { randomBytes, randomInt } from "node:crypto";
-import { ed25519 } from "@noble/curves/ed25519.js";
 import {
   type BundlePolicy,
   bindingKeyConfig,
@@ -46,6 +45,7 @@ import { NodeError } from "./errors.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { NetworkFeed } from "./network-feed.js";
 import { type JobSink, WorkerRegistry, type WorkerSession } from "./registry.js";
+import { verifyEd25519 } from "./verify-ed25519.js";
 
 /** Tunables of the orchestrator. Every default is documented in docs/node.md. */
 export interface OrchestratorOptions {
@@ -575,6 +575,20 @@ export class Orchestrator {
     return this.#running(job, request.signal);
   }
 
+  /** The hold of a sealed request to `workerId`: what a request without an account must pay. */
+  quoteSealed(workerId: string, model: string, sealedBytes: number): number {
+    const target = this.registry.get(workerId);
+    if (target?.role !== "worker" || target.tier !== "confidential" || target.model !== model) {
+      throw new NodeError("sealed_request_invalid", `no confidential worker ${workerId} serves ${model}`, {
+        param: "peer-worker",
+      });
+    }
+    return priceCredits(
+      { prompt_tokens: sealedBytes, completion_tokens: this.#o.confidentialMaxTokens },
+      target.pricePer1k,
+    );
+  }
+
   /** Relays a sealed confidential request to the worker it is addressed to. */
   async startSealedJob(request: SealedJobRequest): Promise<RunningJob> {
     const target = this.registry.get(request.workerId);
@@ -830,9 +844,7 @@ export class Orchestrator {
     }
     let valid = false;
     try {
-      valid =
-        signature.length === 64 &&
-        ed25519.verify(signature, receiptSigningMessage(body), job.session.signingKey);
+      valid = verifyEd25519(signature, receiptSigningMessage(body), job.session.signingKey);
     } catch {
       valid = false;
     }
