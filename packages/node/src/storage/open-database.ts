@@ -8,7 +8,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import pg from "pg";
 import { toStorageError } from "./database-errors.js";
@@ -116,6 +116,30 @@ function sqliteDatabase(path: string): Database.Database {
   return sqlite;
 }
 
+/** Most distinct statements kept prepared (queries with `in (?, ?, …)` differ by their list length). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The handle Kysely gets: better-sqlite3 with its statements prepared once per SQL text. Kysely's SQLite
+ * driver prepares every query it runs; preparing (parsing and planning) costs more than running most of
+ * ours. Reusing a statement is safe because Kysely runs one query at a time on its single connection.
+ */
+function withStatementCache(sqlite: Database.Database): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 function resolveTarget(options: OpenDatabaseOptions): { dialect: DatabaseDialect; location: string } {
   const url = options.url;
   if (url !== undefined && url !== "") {
@@ -165,7 +189,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<NodeDa
             dialect: new PostgresDialect({ pool: postgresPool(options, target.location) }),
           })
         : new Kysely<DatabaseSchema>({
-            dialect: new SqliteDialect({ database: sqliteDatabase(target.location) }),
+            dialect: new SqliteDialect({ database: withStatementCache(sqliteDatabase(target.location)) }),
           });
   } catch (error) {
     throw toStorageError(error);
