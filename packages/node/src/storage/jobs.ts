@@ -278,8 +278,10 @@ export function createJobRepository(database: NodeDatabase, now: () => number): 
         created_at: requireInteger(job.createdAt, "createdAt", 0),
       };
       if (typeof job.stream !== "boolean") requireOneOf(job.stream, "stream", ["true", "false"]);
+      const insert = () => db.insertInto("jobs").values(row).returningAll().executeTakeFirstOrThrow();
+      let inserted: Awaited<ReturnType<typeof insert>>;
       try {
-        await runQuery(() => db.insertInto("jobs").values(row).execute());
+        inserted = await runQuery(insert);
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw new StorageError("already_exists", `job ${id} exists already`, {
@@ -295,7 +297,7 @@ export function createJobRepository(database: NodeDatabase, now: () => number): 
         }
         throw error;
       }
-      return (await get(id)) as Job;
+      return toJob(inserted);
     },
     async finishJob(id, result) {
       requireText(id, "id", 200);
@@ -320,10 +322,11 @@ export function createJobRepository(database: NodeDatabase, now: () => number): 
           .set(values)
           .where("id", "=", id)
           .where("status", "=", "running")
+          .returningAll()
           .executeTakeFirst(),
       );
-      if (updated.numUpdatedRows === 0n) return failUpdate(id);
-      return (await get(id)) as Job;
+      if (updated === undefined) return failUpdate(id);
+      return toJob(updated);
     },
     async getJob(id) {
       if (typeof id !== "string") return undefined;

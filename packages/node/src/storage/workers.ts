@@ -4,10 +4,11 @@
  * @packageDocumentation
  */
 
+import { sql } from "kysely";
 import { StorageError } from "./errors.js";
 import type { NodeDatabase } from "./open-database.js";
 import { generateSecret, hashSecret } from "./secrets.js";
-import { runQuery, runTransaction } from "./transaction.js";
+import { runQuery } from "./transaction.js";
 import { readInteger, requireInteger, requireJsonText, requireOneOf, requireText } from "./values.js";
 
 /**
@@ -164,7 +165,6 @@ const WORKER_TOKEN_PREFIX = "pcw_";
  */
 export function createWorkerRepository(database: NodeDatabase, now: () => number): WorkerRepository {
   const { db } = database;
-  const forUpdate = database.dialect === "postgres";
 
   async function get(id: string): Promise<Worker | undefined> {
     const row = await runQuery(() =>
@@ -226,19 +226,21 @@ export function createWorkerRepository(database: NodeDatabase, now: () => number
     async adjustReputation(workerId, delta) {
       requireText(workerId, "workerId", 200);
       requireInteger(delta, "delta", -MAX_REPUTATION * 2, MAX_REPUTATION * 2);
-      return runTransaction(database, async (trx) => {
-        let query = trx.selectFrom("workers").select("reputation").where("id", "=", workerId);
-        if (forUpdate) query = query.forUpdate();
-        const row = await query.executeTakeFirst();
-        if (row === undefined) throw notFound(workerId);
-        const next = Math.min(MAX_REPUTATION, Math.max(0, readInteger(row.reputation, "reputation") + delta));
-        await trx
+      // One UPDATE, clamped in SQL: atomic on both dialects without a transaction or a row read first.
+      const next = sql<number>`reputation + cast(${delta} as integer)`;
+      const row = await runQuery(() =>
+        db
           .updateTable("workers")
-          .set({ reputation: next, updated_at: now() })
+          .set({
+            reputation: sql<number>`case when ${next} > ${sql.lit(MAX_REPUTATION)} then ${sql.lit(MAX_REPUTATION)} when ${next} < 0 then 0 else ${next} end`,
+            updated_at: now(),
+          })
           .where("id", "=", workerId)
-          .execute();
-        return next;
-      });
+          .returning("reputation")
+          .executeTakeFirst(),
+      );
+      if (row === undefined) throw notFound(workerId);
+      return readInteger(row.reputation, "reputation");
     },
     async recordThroughput(workerId, tokensPerSecond) {
       requireText(workerId, "workerId", 200);
@@ -247,23 +249,21 @@ export function createWorkerRepository(database: NodeDatabase, now: () => number
           details: { argument: "tokensPerSecond" },
         });
       }
-      return runTransaction(database, async (trx) => {
-        let query = trx.selectFrom("workers").select("tokens_per_second").where("id", "=", workerId);
-        if (forUpdate) query = query.forUpdate();
-        const row = await query.executeTakeFirst();
-        if (row === undefined) throw notFound(workerId);
-        const previous = row.tokens_per_second === null ? null : Number(row.tokens_per_second);
-        const next =
-          previous === null
-            ? tokensPerSecond
-            : previous + THROUGHPUT_SMOOTHING * (tokensPerSecond - previous);
-        await trx
+      // One UPDATE (exponential smoothing in SQL): atomic on both dialects without a transaction.
+      const sample = sql<number>`cast(${tokensPerSecond} as double precision)`;
+      const row = await runQuery(() =>
+        db
           .updateTable("workers")
-          .set({ tokens_per_second: next, updated_at: now() })
+          .set({
+            tokens_per_second: sql<number>`case when tokens_per_second is null then ${sample} else tokens_per_second + ${sql.lit(THROUGHPUT_SMOOTHING)} * (${sample} - tokens_per_second) end`,
+            updated_at: now(),
+          })
           .where("id", "=", workerId)
-          .execute();
-        return next;
-      });
+          .returning("tokens_per_second")
+          .executeTakeFirst(),
+      );
+      if (row === undefined) throw notFound(workerId);
+      return Number(row.tokens_per_second);
     },
     async createWorkerToken(input) {
       const name = requireText(input?.name, "name", 200);
