@@ -1,12 +1,13 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bindingKeyConfig, decodeBinding, decodeBundle } from "@peercycles/attest/bundle";
 import { fromBase64Url } from "@peercycles/protocol";
 import { createChunkedRequestEncapsulator, encapsulateRequest } from "@peercycles/seal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { markerForms, memoryContains } from "../testing/process-memory.js";
 import { resolveEnclaveEntry } from "./enclave-client.js";
 import { type FakeOrchestrator, startFakeOrchestrator } from "./testing/fake-orchestrator.js";
 
@@ -18,36 +19,7 @@ import { type FakeOrchestrator, startFakeOrchestrator } from "./testing/fake-orc
  * same search, and the prompt marker is found in the enclave process's memory.
  */
 
-function memoryContains(pid: number, needles: readonly Buffer[]): boolean[] {
-  const found = needles.map(() => false);
-  const maps = readFileSync(`/proc/${pid}/maps`, "utf8").split("\n").filter(Boolean);
-  const fd = openSync(`/proc/${pid}/mem`, "r");
-  try {
-    for (const line of maps) {
-      const [range, perms, , , , path] = line.split(/\s+/);
-      if (!perms?.startsWith("r") || path === "[vvar]" || path === "[vsyscall]") continue;
-      const [start, end] = range!.split("-").map((hex) => Number.parseInt(hex, 16)) as [number, number];
-      const length = end - start;
-      if (length > 1 << 30) continue;
-      const buffer = Buffer.alloc(length);
-      let read = 0;
-      try {
-        read = readSync(fd, buffer, 0, length, start);
-      } catch {
-        continue; // unreadable guard pages
-      }
-      const view = buffer.subarray(0, read);
-      needles.forEach((needle, index) => {
-        if (!found[index] && view.includes(needle)) found[index] = true;
-      });
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return found;
-}
-
-const forms = (marker: string) => [Buffer.from(marker, "utf8"), Buffer.from(marker, "utf16le")];
+const forms = markerForms;
 
 describe.skipIf(process.platform !== "linux")("confidential prompts never reach the worker host", () => {
   let orchestrator: FakeOrchestrator;
