@@ -10,7 +10,7 @@ type CborMap = Map<string, CborValue>;
 const real = () => encodeBundle(realEvidenceBundle());
 /** Decode the real bundle to its CBOR map, let `edit` change it, re-encode (bypassing encodeBundle's checks). */
 const editMap = (edit: (m: CborMap) => void) => {
-  const map = decodeCbor(real(), "x", "bundle") as CborMap;
+  const map = decodeCbor(real(), "bundle_malformed", "bundle") as CborMap;
   edit(map);
   return encodeCbor(map);
 };

@@ -1,6 +1,7 @@
 import { Encoder } from "cbor-x";
 import { copyBytes, equalBytes } from "../common/bytes.js";
 import { EvidenceParseError } from "../common/errors.js";
+import type { BundleErrorCode } from "./error-codes.js";
 
 /**
  * Deterministic CBOR (RFC 8949 §4.2.1) for the small structures that are hashed or signed: the
@@ -46,7 +47,7 @@ export function encodeCbor(value: CborValue): Uint8Array {
 }
 
 /** Decodes one CBOR item; any malformed input becomes `EvidenceParseError(code)`. */
-export function decodeCbor(bytes: Uint8Array, code: string, what: string): unknown {
+export function decodeCbor(bytes: Uint8Array, code: BundleErrorCode, what: string): unknown {
   try {
     // cbor-x caches a DataView on the buffer it reads; decode a copy so the caller's bytes stay untouched.
     return normalise(encoder.decode(copyBytes(bytes)));
@@ -58,8 +59,8 @@ export function decodeCbor(bytes: Uint8Array, code: string, what: string): unkno
 /** Decodes and requires the input to be in deterministic encoding (re-encoding gives the same bytes). */
 export function decodeDeterministicCbor(
   bytes: Uint8Array,
-  code: string,
-  canonicalCode: string,
+  code: BundleErrorCode,
+  canonicalCode: BundleErrorCode,
   what: string,
 ): unknown {
   const value = decodeCbor(bytes, code, what);

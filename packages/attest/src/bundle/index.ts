@@ -31,6 +31,8 @@ export {
   type GpuEvidence,
 } from "./bundle.js";
 export { DEVELOPMENT_ROOT_MARKER, isDevelopmentCertificate } from "./development-roots.js";
+/** The error codes this subpath raises or reports (see docs/bundle.md#error-codes). */
+export type { BundleErrorCode } from "./error-codes.js";
 export { BINDING_HPKE_SUITE, type BindingKeyConfig, bindingKeyConfig, bindingKeyId } from "./key-config.js";
 export {
   type BundlePolicy,

@@ -43,7 +43,7 @@ describe("bundle policy", () => {
     }
   });
 
-  it("rejects unknown keys at every level with bundle_policy_unknown_key", () => {
+  it("rejects unknown keys at every level with policy_invalid", () => {
     const cases: unknown[] = [
       { ...base, allowSimulation: true },
       { ...base, cpu: { kind: ["tdx"] } },
@@ -54,12 +54,12 @@ describe("bundle policy", () => {
     ];
     for (const value of cases) {
       expect(() => parseBundlePolicy(value), JSON.stringify(value)).toThrowError(
-        expect.objectContaining({ code: "bundle_policy_unknown_key" }),
+        expect.objectContaining({ code: "policy_invalid" }),
       );
     }
   });
 
-  it("rejects wrong types and sizes with bundle_policy_invalid", () => {
+  it("rejects wrong types and sizes with policy_invalid", () => {
     const cases: unknown[] = [
       {},
       [],
@@ -76,7 +76,7 @@ describe("bundle policy", () => {
     ];
     for (const value of cases) {
       expect(() => parseBundlePolicy(value), JSON.stringify(value)).toThrowError(
-        expect.objectContaining({ code: "bundle_policy_invalid" }),
+        expect.objectContaining({ code: "policy_invalid" }),
       );
     }
   });

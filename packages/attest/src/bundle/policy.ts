@@ -70,7 +70,7 @@ export const DEFAULT_BUNDLE_POLICY: BundlePolicy = {
 class PolicyReader {
   constructor(private readonly prefix: string) {}
   invalid(path: string, message: string): never {
-    throw new AttestArgumentError("bundle_policy_invalid", `${this.prefix}${path}: ${message}`, {
+    throw new AttestArgumentError("policy_invalid", `${this.prefix}${path}: ${message}`, {
       details: { path },
     });
   }
@@ -81,7 +81,7 @@ class PolicyReader {
     for (const key of Object.keys(obj)) {
       if (!keys.includes(key)) {
         throw new AttestArgumentError(
-          "bundle_policy_unknown_key",
+          "policy_invalid",
           `${this.prefix}${path}: unknown key "${key}" (policies are strict)`,
           {
             details: { path: `${path}.${key}`, allowed: keys },
@@ -146,7 +146,7 @@ const TOP_KEYS = [
  * ```ts
  * const policy = parseBundlePolicy(JSON.parse(readFileSync("docs/policies/confidential-tdx-h100.json", "utf8")));
  * ```
- * @throws AttestArgumentError `bundle_policy_unknown_key`, `bundle_policy_invalid`
+ * @throws AttestArgumentError `policy_invalid`, `policy_invalid`
  */
 export function parseBundlePolicy(value: unknown): BundlePolicy {
   const r = new PolicyReader("bundle policy ");

@@ -52,7 +52,7 @@ describe("verifyBundle with real hardware evidence", () => {
     expect(result.cpu.checks.find((c) => c.id === "report_signature")?.status).toBe("pass");
     // Genuine, but its guest policy allows debugging: the default SNP policy refuses it.
     expect(result.cpu.verified).toBe(true);
-    expect(result.cpu.errors.map((e) => e.code)).toEqual(["policy_debug_forbidden"]);
+    expect(result.cpu.errors.map((e) => e.code)).toEqual(["snp_policy_debug_forbidden"]);
     expect(result.errors.map((e) => e.code)).toContain("bundle_cpu_policy_violation");
     expect(result.errors.map((e) => e.code)).toContain("bundle_report_data_mismatch");
   });
@@ -86,7 +86,7 @@ describe("verifyBundle with real hardware evidence", () => {
     await expect(
       verifyBundle(bundle, { policy: { ...policy, allowSimulation: true }, now: TDX_VECTOR_NOW }),
     ).rejects.toMatchObject({
-      code: "bundle_policy_unknown_key",
+      code: "policy_invalid",
     });
   });
 

@@ -186,6 +186,6 @@ describe("peer-attest verify nvidia", () => {
       join(dir, "policy.json"),
     ]);
     expect(policy.code).toBe(2);
-    expect(policy.err).toContain("nvidia_policy_invalid");
+    expect(policy.err).toContain("policy_invalid");
   });
 });

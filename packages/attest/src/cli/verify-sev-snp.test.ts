@@ -59,7 +59,7 @@ describe("peer-attest verify sev-snp", () => {
     const rejected = await cli(base);
     expect(rejected.code).toBe(1);
     expect(rejected.out).toContain("REJECTED by policy");
-    expect(rejected.out).toContain("✗ Policy [policy_debug_forbidden]");
+    expect(rejected.out).toContain("✗ Policy [snp_policy_debug_forbidden]");
     expect(rejected.out).toContain("✓ Report signed by the VCEK");
     const dir = mkdtempSync(join(tmpdir(), "snp-cli-"));
     const policy = join(dir, "policy.json");
@@ -140,7 +140,7 @@ describe("peer-attest verify sev-snp", () => {
     const refused = await cli([...base, "--policy", policy, "--json"]);
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.out).errors.map((e: { code: string }) => e.code)).toEqual([
-      "policy_trailing_bytes_rejected",
+      "snp_policy_trailing_bytes_rejected",
     ]);
   });
 

@@ -122,7 +122,7 @@ describe("peer-attest verify tdx", () => {
     ]);
     expect(code).toBe(1);
     expect((json().errors as Array<{ code: string }>).map((e) => e.code)).toEqual([
-      "policy_mrtd_not_allowed",
+      "tdx_policy_mrtd_not_allowed",
     ]);
   });
 
@@ -158,9 +158,11 @@ describe("peer-attest verify tdx", () => {
     expect(await run([...args, "--allow-unchecked", "tcb"])).toBe(1);
     const refused = JSON.parse(out);
     expect([refused.ok, refused.verified]).toEqual([false, true]);
-    expect(refused.errors.map((e: { code: string }) => e.code)).toEqual(["policy_sept_ve_disable_required"]);
+    expect(refused.errors.map((e: { code: string }) => e.code)).toEqual([
+      "tdx_policy_sept_ve_disable_required",
+    ]);
     expect(refused.policyViolations.map((e: { code: string }) => e.code)).toEqual([
-      "policy_sept_ve_disable_required",
+      "tdx_policy_sept_ve_disable_required",
     ]);
     out = "";
     expect(await run([...args, "--allow-unchecked", "tcb,sept_ve_disable"])).toBe(0);
@@ -194,7 +196,7 @@ describe("peer-attest verify tdx", () => {
     expect(out).toContain("NotEvaluated");
   });
 
-  it("a debug TD is rejected (exit 1) with policy_debug_forbidden in the readable output", async () => {
+  it("a debug TD is rejected (exit 1) with tdx_policy_debug_forbidden in the readable output", async () => {
     const collateral = join(dir, "pcs.json");
     writeFileSync(
       collateral,
@@ -224,7 +226,7 @@ describe("peer-attest verify tdx", () => {
     ]);
     expect(code).toBe(1);
     expect(out).toContain("REJECTED by policy");
-    expect(out).toContain("[policy_debug_forbidden]");
+    expect(out).toContain("[tdx_policy_debug_forbidden]");
   });
 
   it("--offline without --collateral is unusable (exit 2, collateral_unavailable)", async () => {

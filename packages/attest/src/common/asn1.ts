@@ -1,5 +1,5 @@
 import * as asn1js from "#asn1js";
-import { EvidenceParseError } from "./errors.js";
+import { type AttestErrorCode, EvidenceParseError } from "./errors.js";
 
 /**
  * A small view over asn1js' decoded tree for reading vendor-defined extensions (Intel's SGX PCK
@@ -56,7 +56,7 @@ export function decodeDer(bytes: Uint8Array): asn1js.AsnType | undefined {
  * Decodes exactly one DER element.
  * @throws EvidenceParseError with `code` when the bytes are not one well-formed element
  */
-export function derRead(bytes: Uint8Array, code: string): DerNode {
+export function derRead(bytes: Uint8Array, code: AttestErrorCode): DerNode {
   const decoded = decodeExactlyOne(bytes);
   if ("error" in decoded)
     throw new EvidenceParseError(code, `not valid DER${decoded.error ? `: ${decoded.error}` : ""}`);
@@ -64,7 +64,7 @@ export function derRead(bytes: Uint8Array, code: string): DerNode {
 }
 
 /** The elements of a constructed node. */
-export function derChildren(node: DerNode, code: string): DerNode[] {
+export function derChildren(node: DerNode, code: AttestErrorCode): DerNode[] {
   const value = (node.node as asn1js.Sequence).valueBlock?.value;
   if (!(node.node as asn1js.BaseBlock).idBlock.isConstructed || !Array.isArray(value)) {
     throw new EvidenceParseError(code, "not valid DER: expected a constructed element");
@@ -73,7 +73,7 @@ export function derChildren(node: DerNode, code: string): DerNode[] {
 }
 
 /** Dotted OID of an OBJECT IDENTIFIER node. */
-export function derOid(node: DerNode, code: string): string {
+export function derOid(node: DerNode, code: AttestErrorCode): string {
   if (!(node.node instanceof asn1js.ObjectIdentifier)) {
     throw new EvidenceParseError(code, "not valid DER: expected an OBJECT IDENTIFIER");
   }

@@ -1,5 +1,5 @@
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { EvidenceParseError } from "./errors.js";
+import { type AttestErrorCode, EvidenceParseError } from "./errors.js";
 
 /** Node's Buffer, where there is one (the parts used here; nothing else of Node is assumed). */
 interface NodeBufferView {
@@ -141,10 +141,10 @@ export function isAllZero(bytes: Uint8Array): boolean {
 export class ByteReader {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
-  private readonly errorCode: string;
+  private readonly errorCode: AttestErrorCode;
   private readonly structure: string;
 
-  constructor(bytes: Uint8Array, structure: string, errorCode: string) {
+  constructor(bytes: Uint8Array, structure: string, errorCode: AttestErrorCode) {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.structure = structure;

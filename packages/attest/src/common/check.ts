@@ -1,4 +1,4 @@
-import { AttestError, type VerificationIssue } from "./errors.js";
+import { AttestError, type AttestErrorCode, type VerificationIssue } from "./errors.js";
 
 /**
  * One line of a verification report: what was checked, whether it held, and why not. Results keep
@@ -13,7 +13,7 @@ export interface Check {
   /** Extra words shown after the label (status values, reasons for a skip). */
   readonly detail?: string;
   /** Error code when `status` is "fail". */
-  readonly code?: string;
+  readonly code?: AttestErrorCode;
 }
 
 /**

@@ -10,6 +10,28 @@
  *   offline mode without a cache). Retryable: it says nothing about the evidence.
  * - {@link PolicyViolationError}: genuine evidence that the caller's policy does not accept.
  */
+import type { BundleErrorCode } from "../bundle/error-codes.js";
+import type { NvidiaErrorCode } from "../nvidia/error-codes.js";
+import type { SevSnpErrorCode } from "../sev-snp/error-codes.js";
+import type { TdxErrorCode } from "../tdx/error-codes.js";
+import type { SharedErrorCode } from "./error-codes.js";
+
+export type { BundleErrorCode, NvidiaErrorCode, SevSnpErrorCode, SharedErrorCode, TdxErrorCode };
+
+/**
+ * Every code `@peercycles/attest` raises or reports: the union of each subpath's codes. A code is
+ * always one of these literals (none is built at run time), so `switch (error.code)` is checked by
+ * the compiler and the docs' error tables are generated from the same unions.
+ * @example
+ * if (AttestError.isInstance(e) && e.code === "tdx_quote_signature_invalid") reject();
+ */
+export type AttestErrorCode =
+  | SharedErrorCode
+  | TdxErrorCode
+  | SevSnpErrorCode
+  | NvidiaErrorCode
+  | BundleErrorCode;
+
 const ATTEST_ERROR_MARKER = Symbol.for("peercycles.attest.error");
 
 /** Base URL of the package's documentation; each error links to the error table that lists its code. */
@@ -21,15 +43,17 @@ const DOCS_BASE = ATTEST_ERRORS_DOCS.slice(0, ATTEST_ERRORS_DOCS.lastIndexOf("/"
 /** The document whose error table lists a code, by the code's prefix. */
 export function errorDocsUrl(code: string): string {
   const page =
-    code.startsWith("tdx_") || code.startsWith("collateral_")
-      ? "tdx.md#error-codes"
-      : code.startsWith("snp_")
-        ? "sev-snp.md#error-codes"
-        : code.startsWith("nvidia_")
-          ? "nvidia.md#error-codes"
-          : code.startsWith("bundle_") || code.startsWith("receipt_")
-            ? "bundle.md#error-codes"
-            : "errors.md#shared-codes";
+    code === "policy_invalid"
+      ? "errors.md#shared-codes"
+      : code.startsWith("tdx_") || code.startsWith("collateral_")
+        ? "tdx.md#error-codes"
+        : code.startsWith("snp_")
+          ? "sev-snp.md#error-codes"
+          : code.startsWith("nvidia_")
+            ? "nvidia.md#error-codes"
+            : code.startsWith("bundle_") || code.startsWith("receipt_")
+              ? "bundle.md#error-codes"
+              : "errors.md#shared-codes";
   return `${DOCS_BASE}${page}`;
 }
 
@@ -39,15 +63,19 @@ export interface AttestErrorOptions {
   details?: Readonly<Record<string, unknown>>;
 }
 
-export class AttestError extends Error {
+/**
+ * The base of every error. `Code` is the package's code union; another package that extends this base
+ * (e.g. `@peercycles/enclave`) passes its own union and overrides `docsUrl`.
+ */
+export class AttestError<Code extends string = AttestErrorCode> extends Error {
   /** Stable, machine-readable code, e.g. `tdx_quote_signature_invalid`. */
-  readonly code: string;
+  readonly code: Code;
   /** Whether trying again later may succeed (only for unavailable collateral). */
   readonly retryable: boolean;
   readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly [ATTEST_ERROR_MARKER] = true;
 
-  constructor(code: string, message: string, options: AttestErrorOptions & { retryable?: boolean } = {}) {
+  constructor(code: Code, message: string, options: AttestErrorOptions & { retryable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AttestError";
     this.code = code;
@@ -65,14 +93,14 @@ export class AttestError extends Error {
     return typeof value === "object" && value !== null && ATTEST_ERROR_MARKER in value;
   }
 
-  toJSON(): { code: string; message: string } {
+  toJSON(): { code: Code; message: string } {
     return { code: this.code, message: this.message };
   }
 }
 
 /** The input is not well-formed evidence (truncated, wrong version, bad lengths, bad encoding). */
 export class EvidenceParseError extends AttestError {
-  constructor(code: string, message: string, options?: AttestErrorOptions) {
+  constructor(code: AttestErrorCode, message: string, options?: AttestErrorOptions) {
     super(code, message, options);
     this.name = "EvidenceParseError";
   }
@@ -80,7 +108,7 @@ export class EvidenceParseError extends AttestError {
 
 /** The evidence is well-formed but not genuine, or its collateral rejects it. */
 export class EvidenceInvalidError extends AttestError {
-  constructor(code: string, message: string, options?: AttestErrorOptions) {
+  constructor(code: AttestErrorCode, message: string, options?: AttestErrorOptions) {
     super(code, message, options);
     this.name = "EvidenceInvalidError";
   }
@@ -88,7 +116,7 @@ export class EvidenceInvalidError extends AttestError {
 
 /** Collateral needed to decide could not be obtained. Retryable; says nothing about the evidence. */
 export class CollateralUnavailableError extends AttestError {
-  constructor(code: string, message: string, options?: AttestErrorOptions) {
+  constructor(code: AttestErrorCode, message: string, options?: AttestErrorOptions) {
     super(code, message, { ...options, retryable: true });
     this.name = "CollateralUnavailableError";
   }
@@ -96,7 +124,7 @@ export class CollateralUnavailableError extends AttestError {
 
 /** The evidence is genuine but the caller's policy does not accept it. */
 export class PolicyViolationError extends AttestError {
-  constructor(code: string, message: string, options?: AttestErrorOptions) {
+  constructor(code: AttestErrorCode, message: string, options?: AttestErrorOptions) {
     super(code, message, options);
     this.name = "PolicyViolationError";
   }
@@ -104,7 +132,7 @@ export class PolicyViolationError extends AttestError {
 
 /** A caller passed an argument of the wrong shape (a programming error, not bad evidence). */
 export class AttestArgumentError extends AttestError {
-  constructor(code: string, message: string, options?: AttestErrorOptions) {
+  constructor(code: AttestErrorCode, message: string, options?: AttestErrorOptions) {
     super(code, message, options);
     this.name = "AttestArgumentError";
   }
@@ -112,13 +140,13 @@ export class AttestArgumentError extends AttestError {
 
 /** One entry of a result's `errors` list: stable code and human message. */
 export interface VerificationIssue {
-  readonly code: string;
+  readonly code: AttestErrorCode;
   readonly message: string;
 }
 
 /** Turns any thrown value into a result entry; non-AttestErrors become `internal_error`. */
 export function toIssue(error: unknown): VerificationIssue {
-  if (AttestError.isInstance(error)) return { code: error.code, message: error.message };
+  if (AttestError.isInstance(error)) return { code: error.code as AttestErrorCode, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { code: "internal_error", message };
 }

@@ -1,6 +1,7 @@
 import * as asn1js from "#asn1js";
 import { decodeDer } from "./asn1.js";
 import { bytesKey, copyBytes, fromBase64, fromHex, toHex } from "./bytes.js";
+import type { SharedErrorCode } from "./error-codes.js";
 import { EvidenceInvalidError, EvidenceParseError } from "./errors.js";
 import {
   derSignatureToRaw,
@@ -129,10 +130,12 @@ export interface Certificate {
  */
 type Node = asn1js.AsnType;
 
+const NOT_DER = { certificate: "certificate_not_der", crl: "crl_not_der" } as const;
+
 class ShapeError extends Error {
   /** A precise code for the failure; plain shape errors become `certificate_malformed` / `crl_malformed`. */
-  readonly code: string | undefined;
-  constructor(message: string, code?: string) {
+  readonly code: SharedErrorCode | undefined;
+  constructor(message: string, code?: SharedErrorCode) {
     super(message);
     this.code = code;
   }
@@ -183,7 +186,7 @@ function checkEnvelope(
   signature: Node,
   prefix: "certificate" | "crl",
 ): void {
-  const notDer = (what: string) => new ShapeError(`${what} is not DER`, `${prefix}_not_der`);
+  const notDer = (what: string) => new ShapeError(`${what} is not DER`, NOT_DER[prefix]);
   if (!isUniversal(outer, 16) || !(outer as asn1js.BaseBlock).idBlock.isConstructed || !derHeader(outer))
     throw notDer("the outer SEQUENCE");
   if (!isUniversal(tbs, 16) || !derHeader(tbs)) throw notDer("the TBS header");
@@ -354,7 +357,7 @@ function decodeOne(der: Uint8Array, prefix: "certificate" | "crl"): Node {
     // One well-formed element followed by more bytes is an encoding problem, not a shape one.
     const first = asn1js.fromBER(der as BufferSource, { parseEmbedded: false, copyInput: false });
     if (first.offset > 0 && first.offset < der.length && !first.result.error)
-      throw new ShapeError(`${der.length - first.offset} byte(s) follow the element`, `${prefix}_not_der`);
+      throw new ShapeError(`${der.length - first.offset} byte(s) follow the element`, NOT_DER[prefix]);
     throw new ShapeError("not a single DER element");
   }
   return decoded;

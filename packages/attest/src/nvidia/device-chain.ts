@@ -7,6 +7,7 @@ import {
   type VerifiedChain,
   verifyCertificateChain,
 } from "../common/x509.js";
+import { chainCode, DEVICE_CHAIN_CODES } from "./certificate-codes.js";
 
 /** What kind of NVIDIA device a chain belongs to, from the leaf's common name. */
 export type NvidiaDeviceKind = "gpu" | "switch";
@@ -193,9 +194,8 @@ export async function verifyDeviceChain(
       verifiedChains.set(leaf, { roots: options.roots, intermediates: certs.slice(1), chain });
     return chain;
   } catch (error) {
-    if (AttestError.isInstance(error) && error.code.startsWith("certificate_")) {
-      throw new EvidenceInvalidError(`nvidia_device_${error.code}`, error.message, { cause: error });
-    }
+    const code = AttestError.isInstance(error) ? chainCode(DEVICE_CHAIN_CODES, error.code) : undefined;
+    if (code) throw new EvidenceInvalidError(code, (error as Error).message, { cause: error });
     throw error;
   }
 }

@@ -16,6 +16,8 @@ export {
   parseDeviceCertChain,
   verifyDeviceChain,
 } from "./device-chain.js";
+/** The error codes this subpath raises or reports (see docs/nvidia.md#error-codes). */
+export type { NvidiaErrorCode } from "./error-codes.js";
 export { type Fwid, type LeafFwid, leafFwid, OID_DICE_TCB_INFO, OID_NVIDIA_FWID } from "./fwid.js";
 export { compareMeasurements, type MeasurementComparison, type MeasurementReport } from "./measurements.js";
 export {

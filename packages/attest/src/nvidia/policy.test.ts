@@ -58,7 +58,7 @@ describe("NVIDIA policy", () => {
         parseNvidiaPolicy(bad);
         expect.unreachable(JSON.stringify(bad));
       } catch (error) {
-        expect(AttestError.isInstance(error) && error.code).toBe("nvidia_policy_invalid");
+        expect(AttestError.isInstance(error) && error.code).toBe("policy_invalid");
       }
     }
   });

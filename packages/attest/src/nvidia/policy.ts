@@ -62,39 +62,36 @@ const ARCHITECTURES = new Set(["hopper", "blackwell", "ls10"]);
 
 /**
  * Checks a policy object (e.g. parsed JSON) and returns it typed.
- * @throws AttestArgumentError `nvidia_policy_invalid` for unknown keys or wrong types
+ * @throws AttestArgumentError `policy_invalid` for unknown keys or wrong types
  * @example
  * const policy = parseNvidiaPolicy({ requireRimMatch: true, allowedModes: ["ppcie"] });
  */
 export function parseNvidiaPolicy(value: unknown): NvidiaPolicy {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new AttestArgumentError("nvidia_policy_invalid", "NVIDIA policy must be a JSON object");
+    throw new AttestArgumentError("policy_invalid", "NVIDIA policy must be a JSON object");
   }
   for (const [key, v] of Object.entries(value)) {
     if (key === "$schema") continue;
     const type = KEYS[key as keyof NvidiaPolicy];
-    if (!type) throw new AttestArgumentError("nvidia_policy_invalid", `unknown NVIDIA policy key "${key}"`);
+    if (!type) throw new AttestArgumentError("policy_invalid", `unknown NVIDIA policy key "${key}"`);
     if (type === "boolean" && typeof v !== "boolean")
-      throw new AttestArgumentError("nvidia_policy_invalid", `policy key "${key}" must be a boolean`);
+      throw new AttestArgumentError("policy_invalid", `policy key "${key}" must be a boolean`);
     if (type === "strings" && (!Array.isArray(v) || v.some((s) => typeof s !== "string"))) {
-      throw new AttestArgumentError(
-        "nvidia_policy_invalid",
-        `policy key "${key}" must be an array of strings`,
-      );
+      throw new AttestArgumentError("policy_invalid", `policy key "${key}" must be an array of strings`);
     }
   }
   const policy = value as NvidiaPolicy;
   for (const mode of policy.allowedModes ?? []) {
     if (!MODES.has(mode))
       throw new AttestArgumentError(
-        "nvidia_policy_invalid",
+        "policy_invalid",
         `allowedModes: unknown mode "${mode}" (spt, mpt, ppcie)`,
       );
   }
   for (const arch of policy.allowedArchitectures ?? []) {
     if (!ARCHITECTURES.has(arch))
       throw new AttestArgumentError(
-        "nvidia_policy_invalid",
+        "policy_invalid",
         `allowedArchitectures: unknown "${arch}" (hopper, blackwell, ls10)`,
       );
   }

@@ -4,6 +4,7 @@ import { type Check, CheckList } from "../common/check.js";
 import { AttestError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
 import { type Certificate, type SignatureVerdictCache, verifyCertificateChain } from "../common/x509.js";
+import { chainCode, RIM_CHAIN_CODES } from "./certificate-codes.js";
 import { checkRevocation, type OcspCache } from "./ocsp.js";
 import { type Rim, XMLDSIG_NAMESPACE } from "./rim.js";
 import { defaultRimRoots } from "./roots.js";
@@ -220,9 +221,8 @@ export async function verifyRim(rim: Rim, options: VerifyRimOptions): Promise<Ri
         label: "RIM signer",
       });
     } catch (error) {
-      if (AttestError.isInstance(error) && error.code.startsWith("certificate_")) {
-        throw new EvidenceInvalidError(`nvidia_rim_${error.code}`, error.message, { cause: error });
-      }
+      const code = AttestError.isInstance(error) ? chainCode(RIM_CHAIN_CODES, error.code) : undefined;
+      if (code) throw new EvidenceInvalidError(code, (error as Error).message, { cause: error });
       throw error;
     }
   });

@@ -385,7 +385,7 @@ describe("policy", () => {
         policy: { requireRimMatches: true },
       }),
     ).rejects.toMatchObject({
-      code: "nvidia_policy_invalid",
+      code: "policy_invalid",
     });
   });
 });

@@ -226,7 +226,7 @@ const rows: { name: string; make: () => Case; codes: string[] }[] = [
       c.report = Uint8Array.from([...c.report, 0]);
       c.options = { ...c.options, policy: { rejectTrailingBytes: true } };
     }),
-    codes: ["policy_trailing_bytes_rejected"],
+    codes: ["snp_policy_trailing_bytes_rejected"],
   },
   {
     name: "20 trailing bytes (Constellation's report files) are outside the report: not a corruption",

@@ -210,7 +210,7 @@ describe("fake AMD PKI injected through roots", () => {
       cache: false,
     });
     expect(result).toMatchObject({ verified: true, ok: false });
-    expect(codes(result)).toEqual(["policy_tcb_too_low"]);
+    expect(codes(result)).toEqual(["snp_policy_tcb_too_low"]);
   });
 
   it("Turin KDS fetch uses the 8-byte hwID and fmcSPL, then verifies the served VCEK", async () => {

@@ -14,6 +14,8 @@ export {
   type SevSnpVerifiedKeyChain,
   verifySevSnpKeyChain,
 } from "./chain.js";
+/** The error codes this subpath raises or reports (see docs/sev-snp.md#error-codes). */
+export type { SevSnpErrorCode } from "./error-codes.js";
 export {
   AMD_KDS_BASE_URL,
   type KdsCache,

@@ -22,7 +22,7 @@ const codes = (issues: readonly { code: string }[]) => issues.map((i) => i.code)
 
 describe("validateSevSnpPolicy", () => {
   it("the default policy forbids debug (go-sev-guest attestation.bin allows it)", () => {
-    expect(codes(validateSevSnpPolicy(gsev))).toEqual(["policy_debug_forbidden"]);
+    expect(codes(validateSevSnpPolicy(gsev))).toEqual(["snp_policy_debug_forbidden"]);
     expect(codes(validateSevSnpPolicy(gsev, { allowDebug: true }))).toEqual([]);
     expect(codes(validateSevSnpPolicy(trustee))).toEqual([]);
   });
@@ -45,25 +45,25 @@ describe("validateSevSnpPolicy", () => {
     [
       "report_data 63 zero bytes then 01",
       { reportData: `${"00".repeat(63)}01` },
-      "policy_report_data_mismatch",
+      "snp_policy_report_data_mismatch",
     ],
-    ["host_data last byte 01", { hostData: `${"00".repeat(31)}01` }, "policy_host_data_mismatch"],
-    ["measurement not listed", { measurements: ["00".repeat(48)] }, "policy_measurement_not_allowed"],
-    ["minimum TCB +1 microcode", { minimumTcb: { microcode: 69 } }, "policy_tcb_too_low"],
-    ["minimum launch TCB +1 snp", { minimumLaunchTcb: { snp: 6 } }, "policy_launch_tcb_too_low"],
-    ["min version 1.50", { minimumFirmware: { major: 1, minor: 50 } }, "policy_firmware_too_old"],
+    ["host_data last byte 01", { hostData: `${"00".repeat(31)}01` }, "snp_policy_host_data_mismatch"],
+    ["measurement not listed", { measurements: ["00".repeat(48)] }, "snp_policy_measurement_not_allowed"],
+    ["minimum TCB +1 microcode", { minimumTcb: { microcode: 69 } }, "snp_policy_tcb_too_low"],
+    ["minimum launch TCB +1 snp", { minimumLaunchTcb: { snp: 6 } }, "snp_policy_launch_tcb_too_low"],
+    ["min version 1.50", { minimumFirmware: { major: 1, minor: 50 } }, "snp_policy_firmware_too_old"],
     [
       "min build 4 at 1.49",
       { minimumFirmware: { major: 1, minor: 49, build: 4 } },
-      "policy_firmware_too_old",
+      "snp_policy_firmware_too_old",
     ],
-    ["vmpl allowed [1]", { vmpl: { allowed: [1] } }, "policy_vmpl_not_allowed"],
-    ["author key required", { authorKeyDigests: ["11".repeat(48)] }, "policy_author_key_missing"],
-    ["ID key digests required", { idKeyDigests: ["11".repeat(48)] }, "policy_id_key_not_allowed"],
-    ["SMT forbidden", { allowSmt: false }, "policy_smt_forbidden"],
-    ["single socket required", { requireSingleSocket: true }, "policy_single_socket_required"],
-    ["only VLEK allowed", { signingKeys: ["vlek"] }, "policy_signing_key_not_allowed"],
-    ["guest SVN 1 required", { minimumGuestSvn: 1 }, "policy_guest_svn_too_low"],
+    ["vmpl allowed [1]", { vmpl: { allowed: [1] } }, "snp_policy_vmpl_not_allowed"],
+    ["author key required", { authorKeyDigests: ["11".repeat(48)] }, "snp_policy_author_key_missing"],
+    ["ID key digests required", { idKeyDigests: ["11".repeat(48)] }, "snp_policy_id_key_not_allowed"],
+    ["SMT forbidden", { allowSmt: false }, "snp_policy_smt_forbidden"],
+    ["single socket required", { requireSingleSocket: true }, "snp_policy_single_socket_required"],
+    ["only VLEK allowed", { signingKeys: ["vlek"] }, "snp_policy_signing_key_not_allowed"],
+    ["guest SVN 1 required", { minimumGuestSvn: 1 }, "snp_policy_guest_svn_too_low"],
   ])("go-sev-guest bad value: %s → %s", (_name, policy, code) => {
     expect(codes(validateSevSnpPolicy(gsev, { allowDebug: true, ...policy }))).toEqual([code]);
   });
@@ -77,20 +77,20 @@ describe("validateSevSnpPolicy", () => {
       allowSmt: false,
     });
     expect(codes(issues)).toEqual([
-      "policy_debug_forbidden",
-      "policy_smt_forbidden",
-      "policy_measurement_not_allowed",
-      "policy_report_data_mismatch",
-      "policy_vmpl_not_allowed",
-      "policy_tcb_too_low",
+      "snp_policy_debug_forbidden",
+      "snp_policy_smt_forbidden",
+      "snp_policy_measurement_not_allowed",
+      "snp_policy_report_data_mismatch",
+      "snp_policy_vmpl_not_allowed",
+      "snp_policy_tcb_too_low",
     ]);
   });
 
   it("VLEK report: VMPL 1 passes max 1, fails max 0; only-VCEK policies reject it", () => {
     expect(codes(validateSevSnpPolicy(vlek, { vmpl: { max: 1 } }))).toEqual([]);
-    expect(codes(validateSevSnpPolicy(vlek, { vmpl: { max: 0 } }))).toEqual(["policy_vmpl_not_allowed"]);
+    expect(codes(validateSevSnpPolicy(vlek, { vmpl: { max: 0 } }))).toEqual(["snp_policy_vmpl_not_allowed"]);
     expect(codes(validateSevSnpPolicy(vlek, { signingKeys: ["vcek"] }))).toEqual([
-      "policy_signing_key_not_allowed",
+      "snp_policy_signing_key_not_allowed",
     ]);
   });
 
@@ -105,7 +105,7 @@ describe("validateSevSnpPolicy", () => {
   it("FMC minimum applies to Turin only", () => {
     expect(codes(validateSevSnpPolicy(trustee, { minimumTcb: { fmc: 5 } }))).toEqual([]);
     expect(codes(validateSevSnpPolicy({ ...trustee, product: "turin" }, { minimumTcb: { fmc: 5 } }))).toEqual(
-      ["policy_tcb_too_low"],
+      ["snp_policy_tcb_too_low"],
     );
   });
 });

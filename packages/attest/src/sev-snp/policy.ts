@@ -1,5 +1,6 @@
 import { fromHex, isAllZero, toHex } from "../common/bytes.js";
 import { AttestArgumentError, type VerificationIssue } from "../common/errors.js";
+import type { SevSnpErrorCode } from "./error-codes.js";
 import type { SevSnpFirmwareVersion, SevSnpReport, SevSnpSigningKey } from "./report.js";
 import type { SevSnpProduct } from "./roots.js";
 import { decodeTcb, type SevSnpTcb, TCB_COMPONENTS, tcbLayoutOf } from "./tcb.js";
@@ -70,7 +71,7 @@ export interface SevSnpPolicy {
   /**
    * Allowed author key digests (hex, 48 bytes each). A pin means "the ID block is endorsed by one
    * of these author keys": a report with AUTHOR_KEY_EN = 0 has no author key and is refused
-   * (`policy_author_key_missing`). An all-zero digest names no key and is a malformed policy;
+   * (`snp_policy_author_key_missing`). An all-zero digest names no key and is a malformed policy;
    * to accept reports without an author key, do not pin author keys.
    */
   readonly authorKeyDigests?: readonly string[];
@@ -266,39 +267,45 @@ export function validateSevSnpPolicy(
   const policy = parseSevSnpPolicy(policyValue);
   const { report, product } = subject;
   const out: VerificationIssue[] = [];
-  const add = (code: string, message: string) => out.push({ code, message });
+  const add = (code: SevSnpErrorCode, message: string) => out.push({ code, message });
 
   if (report.policy.debug && policy.allowDebug !== true) {
     add(
-      "policy_debug_forbidden",
+      "snp_policy_debug_forbidden",
       "the guest policy allows debugging (host access to guest memory); the policy forbids it",
     );
   }
   if (report.policy.smt && policy.allowSmt === false)
-    add("policy_smt_forbidden", "the guest policy allows SMT; the policy forbids it");
+    add("snp_policy_smt_forbidden", "the guest policy allows SMT; the policy forbids it");
   if (report.policy.migrateMa && policy.allowMigrationAgent !== true) {
     add(
-      "policy_migration_agent_forbidden",
+      "snp_policy_migration_agent_forbidden",
       "the guest policy allows a migration agent; the policy forbids it",
     );
   }
   if (policy.requireSingleSocket === true && !report.policy.singleSocket) {
     add(
-      "policy_single_socket_required",
+      "snp_policy_single_socket_required",
       "the policy requires the single-socket guest policy bit, which is not set",
     );
   }
   if (policy.measurements !== undefined) {
     const measurement = toHex(report.measurement);
     if (!policy.measurements.some((m) => m.toLowerCase() === measurement)) {
-      add("policy_measurement_not_allowed", `measurement ${measurement} is not in the policy's allow-list`);
+      add(
+        "snp_policy_measurement_not_allowed",
+        `measurement ${measurement} is not in the policy's allow-list`,
+      );
     }
   }
   if (policy.reportData !== undefined && !sameHex(policy.reportData, report.reportData)) {
-    add("policy_report_data_mismatch", `report data ${toHex(report.reportData)} differs from the policy's`);
+    add(
+      "snp_policy_report_data_mismatch",
+      `report data ${toHex(report.reportData)} differs from the policy's`,
+    );
   }
   if (policy.hostData !== undefined && !sameHex(policy.hostData, report.hostData)) {
-    add("policy_host_data_mismatch", `host data ${toHex(report.hostData)} differs from the policy's`);
+    add("snp_policy_host_data_mismatch", `host data ${toHex(report.hostData)} differs from the policy's`);
   }
   if (policy.vmpl !== undefined) {
     const { allowed, max } = policy.vmpl;
@@ -306,26 +313,26 @@ export function validateSevSnpPolicy(
       (allowed !== undefined && !allowed.includes(report.vmpl)) ||
       (max !== undefined && report.vmpl > max)
     ) {
-      add("policy_vmpl_not_allowed", `VMPL ${report.vmpl} is not allowed by the policy`);
+      add("snp_policy_vmpl_not_allowed", `VMPL ${report.vmpl} is not allowed by the policy`);
     }
   }
   const layout = tcbLayoutOf(product);
   if (policy.minimumTcb !== undefined) {
     const low = tcbShortfalls(decodeTcb(report.reportedTcb, layout), policy.minimumTcb, product);
     if (low.length > 0)
-      add("policy_tcb_too_low", `reported TCB is below the policy minimum: ${low.join(", ")}`);
+      add("snp_policy_tcb_too_low", `reported TCB is below the policy minimum: ${low.join(", ")}`);
   }
   if (policy.minimumLaunchTcb !== undefined) {
     const low = tcbShortfalls(decodeTcb(report.launchTcb, layout), policy.minimumLaunchTcb, product);
     if (low.length > 0)
-      add("policy_launch_tcb_too_low", `launch TCB is below the policy minimum: ${low.join(", ")}`);
+      add("snp_policy_launch_tcb_too_low", `launch TCB is below the policy minimum: ${low.join(", ")}`);
   }
   if (
     policy.minimumFirmware !== undefined &&
     compareFirmware(report.currentVersion, policy.minimumFirmware) < 0
   ) {
     add(
-      "policy_firmware_too_old",
+      "snp_policy_firmware_too_old",
       `firmware ${firmwareText(report.currentVersion)} is older than ${firmwareText(policy.minimumFirmware)}`,
     );
   }
@@ -334,17 +341,17 @@ export function validateSevSnpPolicy(
     compareFirmware(report.committedVersion, policy.minimumCommittedFirmware) < 0
   ) {
     add(
-      "policy_committed_firmware_too_old",
+      "snp_policy_committed_firmware_too_old",
       `committed firmware ${firmwareText(report.committedVersion)} is older than ${firmwareText(policy.minimumCommittedFirmware)}`,
     );
   }
   if (policy.minimumGuestSvn !== undefined && report.guestSvn < policy.minimumGuestSvn) {
-    add("policy_guest_svn_too_low", `guest SVN ${report.guestSvn} is below ${policy.minimumGuestSvn}`);
+    add("snp_policy_guest_svn_too_low", `guest SVN ${report.guestSvn} is below ${policy.minimumGuestSvn}`);
   }
   if (policy.idKeyDigests !== undefined) {
     const digest = toHex(report.idKeyDigest);
     if (!policy.idKeyDigests.some((d) => d.toLowerCase() === digest))
-      add("policy_id_key_not_allowed", `ID key digest ${digest} is not allowed by the policy`);
+      add("snp_policy_id_key_not_allowed", `ID key digest ${digest} is not allowed by the policy`);
   }
   if (policy.authorKeyDigests !== undefined) {
     const digest = toHex(report.authorKeyDigest);
@@ -352,22 +359,22 @@ export function validateSevSnpPolicy(
     // block carried none, and AUTHOR_KEY_DIGEST is then zero-filled, not a key's digest.
     if (!report.keyInfo.authorKeyEn)
       add(
-        "policy_author_key_missing",
+        "snp_policy_author_key_missing",
         "the policy pins author keys but the report has none (AUTHOR_KEY_EN is 0)",
       );
     else if (!policy.authorKeyDigests.some((d) => d.toLowerCase() === digest))
-      add("policy_author_key_not_allowed", `author key digest ${digest} is not allowed by the policy`);
+      add("snp_policy_author_key_not_allowed", `author key digest ${digest} is not allowed by the policy`);
   }
   if (policy.rejectTrailingBytes === true && report.trailingBytes > 0)
     add(
-      "policy_trailing_bytes_rejected",
+      "snp_policy_trailing_bytes_rejected",
       `the report file carries ${report.trailingBytes} bytes after the 1184-byte report and the policy rejects trailing bytes`,
     );
   const signingKey: SevSnpSigningKey = report.keyInfo.signingKey;
   const keys = policy.signingKeys ?? ["vcek", "vlek"];
   if (signingKey === "none" || !keys.includes(signingKey)) {
     add(
-      "policy_signing_key_not_allowed",
+      "snp_policy_signing_key_not_allowed",
       `the report is signed by ${signingKey.toUpperCase()}, which the policy does not allow`,
     );
   }

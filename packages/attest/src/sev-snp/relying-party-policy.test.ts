@@ -52,7 +52,7 @@ describe("item 5: trailing bytes after a SEV-SNP report", () => {
       policy: { rejectTrailingBytes: true },
     });
     expect(result.verified).toBe(true);
-    expect(codes(result)).toEqual(["policy_trailing_bytes_rejected"]);
+    expect(codes(result)).toEqual(["snp_policy_trailing_bytes_rejected"]);
     const exact = await verifySevSnpReport(report, {
       vcek,
       now,
@@ -71,7 +71,7 @@ describe("item 5: trailing bytes after a SEV-SNP report", () => {
       codes({
         errors: validateSevSnpPolicy({ report, product: "milan" }, { rejectTrailingBytes: true }),
       }),
-    ).toEqual(["policy_trailing_bytes_rejected"]);
+    ).toEqual(["snp_policy_trailing_bytes_rejected"]);
   });
 
   it("a truncated report is still refused", () => {
@@ -93,7 +93,7 @@ describe("item 6: minimum firmware, current and committed", () => {
     });
     expect(result.verified).toBe(true);
     expect([result.firmware, result.committedFirmware]).toEqual(["1.55 build 40", "1.55 build 40"]);
-    expect(codes(result)).toEqual(["policy_firmware_too_old", "policy_committed_firmware_too_old"]);
+    expect(codes(result)).toEqual(["snp_policy_firmware_too_old", "snp_policy_committed_firmware_too_old"]);
     expect(result.errors[1]?.message).toBe("committed firmware 1.55 build 40 is older than 1.55 build 49");
     const at = await verifySevSnpReport(report, {
       vcek,
@@ -111,10 +111,10 @@ describe("item 6: minimum firmware, current and committed", () => {
     const report = parseSevSnpReport(readVector("sev-snp/trustee/test-vlek-report.bin"));
     const check = (minimumCommittedFirmware: unknown) =>
       codes({ errors: validateSevSnpPolicy({ report, product: "milan" }, { minimumCommittedFirmware }) });
-    expect(check({ major: 1, minor: 55, build: 39 })).toEqual(["policy_committed_firmware_too_old"]);
+    expect(check({ major: 1, minor: 55, build: 39 })).toEqual(["snp_policy_committed_firmware_too_old"]);
     expect(check({ major: 1, minor: 55, build: 29 })).toEqual([]);
     expect(check({ major: 1, minor: 54, build: 255 })).toEqual([]);
-    expect(check({ major: 2, minor: 0 })).toEqual(["policy_committed_firmware_too_old"]);
+    expect(check({ major: 2, minor: 0 })).toEqual(["snp_policy_committed_firmware_too_old"]);
   });
 
   it("the policy is strict about the floor's shape", () => {
@@ -163,7 +163,7 @@ describe("item 7: the author-key rule", () => {
       policy,
     });
 
-  it("real reports have AUTHOR_KEY_EN = 0: a pin refuses them with policy_author_key_missing", () => {
+  it("real reports have AUTHOR_KEY_EN = 0: a pin refuses them with snp_policy_author_key_missing", () => {
     for (const file of [
       "sev-snp/trustee/test-report.bin",
       "sev-snp/virtee-sev/report_milan.bin",
@@ -174,7 +174,7 @@ describe("item 7: the author-key rule", () => {
       expect(
         codes({ errors: validateSevSnpPolicy({ report, product: "milan" }, { authorKeyDigests: [AUTHOR] }) }),
         file,
-      ).toEqual(["policy_author_key_missing"]);
+      ).toEqual(["snp_policy_author_key_missing"]);
       // Without a pin, a report without an author key is accepted.
       expect(validateSevSnpPolicy({ report, product: "milan" }, {}), file).toEqual([]);
     }
@@ -189,7 +189,7 @@ describe("item 7: the author-key rule", () => {
     );
   });
 
-  it("fake PKI: AUTHOR_KEY_EN = 1 with a pinned digest is accepted; another digest is policy_author_key_not_allowed", async () => {
+  it("fake PKI: AUTHOR_KEY_EN = 1 with a pinned digest is accepted; another digest is snp_policy_author_key_not_allowed", async () => {
     const report = await authored();
     const accepted = await verify(report, { authorKeyDigests: [AUTHOR.toUpperCase()] });
     expect(accepted.ok).toBe(true);
@@ -197,7 +197,7 @@ describe("item 7: the author-key rule", () => {
     expect(accepted.authorKeyDigest).toBe(AUTHOR);
     const refused = await verify(report, { authorKeyDigests: ["cd".repeat(48)] });
     expect(refused.verified).toBe(true);
-    expect(codes(refused)).toEqual(["policy_author_key_not_allowed"]);
+    expect(codes(refused)).toEqual(["snp_policy_author_key_not_allowed"]);
     expect((await verify(report, {})).ok).toBe(true);
   });
 });

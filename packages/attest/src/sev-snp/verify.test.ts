@@ -29,7 +29,7 @@ describe("verifySevSnpReport on real reports", () => {
     });
     expect(result.verified).toBe(true);
     expect(result.ok).toBe(false);
-    expect(codes(result)).toEqual(["policy_debug_forbidden"]);
+    expect(codes(result)).toEqual(["snp_policy_debug_forbidden"]);
     expect(result.policy).toEqual({ debug: true, smt: true, migrateMa: false, singleSocket: false });
     expect(result.checks.find((c) => c.id === "certificate_chain")?.detail).toBe(
       "SEV-VCEK → SEV-Milan → ARK-Milan",

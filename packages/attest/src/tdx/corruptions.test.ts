@@ -478,7 +478,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
       reRooted({
         editQeIdentity: (t) => replaceOnce(t, '"tcbStatus":"UpToDate"', '"tcbStatus":"OutOfDate"'),
       }),
-    "policy_tcb_status_not_allowed",
+    "tdx_policy_tcb_status_not_allowed",
   ],
   // issue #11: every certificate in its role, by position (Intel QVL)
   [
@@ -525,27 +525,27 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
   [
     "test PKI: signed TD with DEBUG set",
     () => reRooted({ editSignedRegion: (r) => setBits(r, 168, 0x01) }),
-    "policy_debug_forbidden",
+    "tdx_policy_debug_forbidden",
   ],
   [
     "test PKI: signed TD with reserved TD_ATTRIBUTES bit 29",
     () => reRooted({ editSignedRegion: (r) => setBits(r, 171, 0x20) }),
-    "policy_td_attributes_reserved_bits",
+    "tdx_policy_td_attributes_reserved_bits",
   ],
   [
     "test PKI: signed TD without SEPT_VE_DISABLE",
     () => reRooted({ editSignedRegion: (r) => clearBits(r, 171, 0x10) }),
-    "policy_sept_ve_disable_required",
+    "tdx_policy_sept_ve_disable_required",
   ],
   [
     "test PKI: signed TD whose XFAM lacks SSE",
     () => reRooted({ editSignedRegion: (r) => clearBits(r, 176, 0x02) }),
-    "policy_xfam_fp_sse_required",
+    "tdx_policy_xfam_fp_sse_required",
   ],
   [
     "test PKI: signed TD whose XFAM sets PASID (bit 10)",
     () => reRooted({ editSignedRegion: (r) => setBits(r, 177, 0x04) }),
-    "policy_xfam_bits_forbidden",
+    "tdx_policy_xfam_bits_forbidden",
   ],
   [
     "test PKI: QE identity version 3",

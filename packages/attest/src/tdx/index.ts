@@ -37,6 +37,8 @@ export {
   MemoryCollateralCache,
   type TdxCollateralCache,
 } from "./collateral-fetcher.js";
+/** The error codes this subpath raises or reports (see docs/tdx.md#error-codes). */
+export type { TdxErrorCode } from "./error-codes.js";
 export { type PckExtensions, parsePckExtensions, SGX_EXTENSIONS_OID } from "./pck-extensions.js";
 export {
   DEFAULT_TDX_POLICY,

@@ -63,23 +63,23 @@ describe("TDX policy", () => {
       allowedKinds: ["sgx"],
     });
     expect(violations.map((v) => v.code)).toEqual([
-      "policy_kind_not_allowed",
-      "policy_tcb_status_not_allowed",
-      "policy_advisory_not_allowed",
-      "policy_debug_forbidden",
-      "policy_mrtd_not_allowed",
-      "policy_rtmr0_not_allowed",
-      "policy_rtmr1_not_allowed",
-      "policy_rtmr2_not_allowed",
-      "policy_rtmr3_not_allowed",
-      "policy_mrseam_not_allowed",
-      "policy_mrconfigid_not_allowed",
-      "policy_td_attributes_not_allowed",
-      "policy_xfam_not_allowed",
-      "policy_mrenclave_not_allowed",
-      "policy_mrsigner_not_allowed",
-      "policy_report_data_mismatch",
-      "policy_tee_tcb_svn_too_low",
+      "tdx_policy_kind_not_allowed",
+      "tdx_policy_tcb_status_not_allowed",
+      "tdx_policy_advisory_not_allowed",
+      "tdx_policy_debug_forbidden",
+      "tdx_policy_mrtd_not_allowed",
+      "tdx_policy_rtmr0_not_allowed",
+      "tdx_policy_rtmr1_not_allowed",
+      "tdx_policy_rtmr2_not_allowed",
+      "tdx_policy_rtmr3_not_allowed",
+      "tdx_policy_mrseam_not_allowed",
+      "tdx_policy_mrconfigid_not_allowed",
+      "tdx_policy_td_attributes_not_allowed",
+      "tdx_policy_xfam_not_allowed",
+      "tdx_policy_mrenclave_not_allowed",
+      "tdx_policy_mrsigner_not_allowed",
+      "tdx_policy_report_data_mismatch",
+      "tdx_policy_tee_tcb_svn_too_low",
     ]);
   });
 
@@ -108,7 +108,7 @@ describe("TDX policy", () => {
       validateTdxPolicy(facts, { acceptedTcbStatuses: ["SWHardeningNeeded"], allowedAdvisoryIds: ["*"] }).map(
         (v) => v.code,
       ),
-    ).toEqual(["policy_debug_forbidden"]);
+    ).toEqual(["tdx_policy_debug_forbidden"]);
   });
 
   it("is strict: unknown keys, bad types and malformed hex are policy_invalid", () => {

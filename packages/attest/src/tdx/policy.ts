@@ -1,5 +1,6 @@
 import type { VerificationIssue } from "../common/errors.js";
 import { AttestArgumentError } from "../common/errors.js";
+import type { TdxErrorCode } from "./error-codes.js";
 import { TCB_STATUSES, type TcbStatus } from "./tcb-status.js";
 
 /**
@@ -189,48 +190,53 @@ export const DEFAULT_TDX_POLICY: TdxPolicy = Object.freeze({
 });
 
 const LIST_FIELDS = {
-  mrTd: { fact: "mrtd", bytes: 48, code: "policy_mrtd_not_allowed", label: "MRTD" },
-  rtmr0: { fact: "rtmr0", bytes: 48, code: "policy_rtmr0_not_allowed", label: "RTMR0" },
-  rtmr1: { fact: "rtmr1", bytes: 48, code: "policy_rtmr1_not_allowed", label: "RTMR1" },
-  rtmr2: { fact: "rtmr2", bytes: 48, code: "policy_rtmr2_not_allowed", label: "RTMR2" },
-  rtmr3: { fact: "rtmr3", bytes: 48, code: "policy_rtmr3_not_allowed", label: "RTMR3" },
-  mrSeam: { fact: "mrSeam", bytes: 48, code: "policy_mrseam_not_allowed", label: "MRSEAM" },
-  mrConfigId: { fact: "mrConfigId", bytes: 48, code: "policy_mrconfigid_not_allowed", label: "MRCONFIGID" },
+  mrTd: { fact: "mrtd", bytes: 48, code: "tdx_policy_mrtd_not_allowed", label: "MRTD" },
+  rtmr0: { fact: "rtmr0", bytes: 48, code: "tdx_policy_rtmr0_not_allowed", label: "RTMR0" },
+  rtmr1: { fact: "rtmr1", bytes: 48, code: "tdx_policy_rtmr1_not_allowed", label: "RTMR1" },
+  rtmr2: { fact: "rtmr2", bytes: 48, code: "tdx_policy_rtmr2_not_allowed", label: "RTMR2" },
+  rtmr3: { fact: "rtmr3", bytes: 48, code: "tdx_policy_rtmr3_not_allowed", label: "RTMR3" },
+  mrSeam: { fact: "mrSeam", bytes: 48, code: "tdx_policy_mrseam_not_allowed", label: "MRSEAM" },
+  mrConfigId: {
+    fact: "mrConfigId",
+    bytes: 48,
+    code: "tdx_policy_mrconfigid_not_allowed",
+    label: "MRCONFIGID",
+  },
   tdAttributes: {
     fact: "tdAttributes",
     bytes: 8,
-    code: "policy_td_attributes_not_allowed",
+    code: "tdx_policy_td_attributes_not_allowed",
     label: "TD attributes",
   },
-  xfam: { fact: "xfam", bytes: 8, code: "policy_xfam_not_allowed", label: "XFAM" },
-  mrEnclave: { fact: "mrEnclave", bytes: 32, code: "policy_mrenclave_not_allowed", label: "MRENCLAVE" },
-  mrSigner: { fact: "mrSigner", bytes: 32, code: "policy_mrsigner_not_allowed", label: "MRSIGNER" },
+  xfam: { fact: "xfam", bytes: 8, code: "tdx_policy_xfam_not_allowed", label: "XFAM" },
+  mrEnclave: { fact: "mrEnclave", bytes: 32, code: "tdx_policy_mrenclave_not_allowed", label: "MRENCLAVE" },
+  mrSigner: { fact: "mrSigner", bytes: 32, code: "tdx_policy_mrsigner_not_allowed", label: "MRSIGNER" },
   mrSignerSeam: {
     fact: "mrSignerSeam",
     bytes: 48,
-    code: "policy_mrsignerseam_not_allowed",
+    code: "tdx_policy_mrsignerseam_not_allowed",
     label: "MRSIGNERSEAM",
   },
   seamAttributes: {
     fact: "seamAttributes",
     bytes: 8,
-    code: "policy_seam_attributes_not_allowed",
+    code: "tdx_policy_seam_attributes_not_allowed",
     label: "SEAMATTRIBUTES",
   },
-  mrOwner: { fact: "mrOwner", bytes: 48, code: "policy_mrowner_not_allowed", label: "MROWNER" },
+  mrOwner: { fact: "mrOwner", bytes: 48, code: "tdx_policy_mrowner_not_allowed", label: "MROWNER" },
   mrOwnerConfig: {
     fact: "mrOwnerConfig",
     bytes: 48,
-    code: "policy_mrownerconfig_not_allowed",
+    code: "tdx_policy_mrownerconfig_not_allowed",
     label: "MROWNERCONFIG",
   },
   qeVendorId: {
     fact: "qeVendorId",
     bytes: 16,
-    code: "policy_qe_vendor_id_not_allowed",
+    code: "tdx_policy_qe_vendor_id_not_allowed",
     label: "QE vendor id",
   },
-  fmspc: { fact: "fmspc", bytes: 6, code: "policy_fmspc_not_allowed", label: "FMSPC" },
+  fmspc: { fact: "fmspc", bytes: 6, code: "tdx_policy_fmspc_not_allowed", label: "FMSPC" },
 } as const satisfies Record<
   string,
   { fact: keyof TdxPolicyFacts; bytes: number; code: string; label: string }
@@ -346,16 +352,16 @@ export function validateTdxPolicy(
 ): VerificationIssue[] {
   const p = parseTdxPolicy(policy);
   const violations: VerificationIssue[] = [];
-  const add = (code: string, message: string) => violations.push({ code, message });
+  const add = (code: TdxErrorCode, message: string) => violations.push({ code, message });
 
   if (p.allowedKinds && !p.allowedKinds.includes(facts.kind))
-    add("policy_kind_not_allowed", `quote kind "${facts.kind}" is not in allowedKinds`);
+    add("tdx_policy_kind_not_allowed", `quote kind "${facts.kind}" is not in allowedKinds`);
   const statuses = p.acceptedTcbStatuses ?? DEFAULT_TDX_POLICY.acceptedTcbStatuses ?? [];
   const statusOf = (entry: TdxAcceptedTcbStatus) => (typeof entry === "string" ? entry : entry.status);
   const matched = statuses.filter((entry) => statusOf(entry) === facts.tcbStatus);
   if (matched.length === 0) {
     add(
-      "policy_tcb_status_not_allowed",
+      "tdx_policy_tcb_status_not_allowed",
       `TCB status ${facts.tcbStatus} is not accepted (accepted: ${statuses.map(statusOf).join(", ") || "none"})`,
     );
   }
@@ -368,16 +374,16 @@ export function validateTdxPolicy(
     const refused = facts.advisoryIds.filter((id) => !advisories.includes(id));
     if (refused.length > 0)
       add(
-        "policy_advisory_not_allowed",
+        "tdx_policy_advisory_not_allowed",
         `advisories not allowed${matched.length > 0 ? ` with TCB status ${facts.tcbStatus}` : ""}: ${refused.join(", ")}`,
       );
   }
   if (p.minimumTcbEvaluationDataNumber !== undefined) {
     const minimum = p.minimumTcbEvaluationDataNumber;
     for (const [code, what, value] of [
-      ["policy_tcb_info_evaluation_data_number_too_low", "TCB info", facts.tcbInfoEvaluationDataNumber],
+      ["tdx_policy_tcb_info_evaluation_data_number_too_low", "TCB info", facts.tcbInfoEvaluationDataNumber],
       [
-        "policy_qe_identity_evaluation_data_number_too_low",
+        "tdx_policy_qe_identity_evaluation_data_number_too_low",
         "QE identity",
         facts.qeIdentityEvaluationDataNumber,
       ],
@@ -389,7 +395,7 @@ export function validateTdxPolicy(
   }
   if (facts.debug && p.allowDebug !== true) {
     add(
-      "policy_debug_forbidden",
+      "tdx_policy_debug_forbidden",
       facts.kind === "tdx"
         ? "the TD is a debug TD (TD_ATTRIBUTES.DEBUG set)"
         : "the enclave is in debug mode (ATTRIBUTES.DEBUG set)",
@@ -403,20 +409,20 @@ export function validateTdxPolicy(
     const reserved = attributes & TD_ATTRIBUTES_RESERVED;
     if (reserved !== 0n && p.allowReservedAttributeBits !== true)
       add(
-        "policy_td_attributes_reserved_bits",
+        "tdx_policy_td_attributes_reserved_bits",
         `TD_ATTRIBUTES ${facts.tdAttributes} sets reserved bit(s) ${bitList(reserved)}`,
       );
     if ((attributes & TD_ATTRIBUTES_SEPT_VE_DISABLE) === 0n && p.requireSeptVeDisable !== false)
       add(
-        "policy_sept_ve_disable_required",
+        "tdx_policy_sept_ve_disable_required",
         "TD_ATTRIBUTES.SEPT_VE_DISABLE (bit 28) is clear: the TD can be made to take #VE on EPT violations; accept that by name with requireSeptVeDisable: false (CLI: --allow-unchecked sept_ve_disable)",
       );
     if ((xfam & XFAM_FIXED1) !== XFAM_FIXED1)
-      add("policy_xfam_fp_sse_required", `XFAM ${facts.xfam} does not set FP (bit 0) and SSE (bit 1)`);
+      add("tdx_policy_xfam_fp_sse_required", `XFAM ${facts.xfam} does not set FP (bit 0) and SSE (bit 1)`);
     const forbidden = xfam & ~XFAM_FIXED0;
     if (forbidden !== 0n && p.allowReservedAttributeBits !== true)
       add(
-        "policy_xfam_bits_forbidden",
+        "tdx_policy_xfam_bits_forbidden",
         `XFAM ${facts.xfam} sets bit(s) ${bitList(forbidden)}, outside XFAM_FIXED0 (0x${XFAM_FIXED0.toString(16)})`,
       );
   }
@@ -434,22 +440,25 @@ export function validateTdxPolicy(
   }
   if (p.rejectTrailingBytes === true && facts.trailingBytes > 0)
     add(
-      "policy_trailing_bytes_rejected",
+      "tdx_policy_trailing_bytes_rejected",
       `the quote carries ${facts.trailingBytes} bytes after its structure and the policy rejects trailing bytes`,
     );
   if (p.reportData !== undefined && p.reportData !== facts.reportData) {
-    add("policy_report_data_mismatch", `report data ${facts.reportData} is not the expected ${p.reportData}`);
+    add(
+      "tdx_policy_report_data_mismatch",
+      `report data ${facts.reportData} is not the expected ${p.reportData}`,
+    );
   }
   if (p.minimumTeeTcbSvn !== undefined) {
     if (facts.teeTcbSvn === null)
-      add("policy_tee_tcb_svn_too_low", "minimumTeeTcbSvn is set but an SGX quote has no TEE_TCB_SVN");
+      add("tdx_policy_tee_tcb_svn_too_low", "minimumTeeTcbSvn is set but an SGX quote has no TEE_TCB_SVN");
     else {
       for (let i = 0; i < 16; i++) {
         const have = Number.parseInt(facts.teeTcbSvn.slice(i * 2, i * 2 + 2), 16);
         const need = Number.parseInt(p.minimumTeeTcbSvn.slice(i * 2, i * 2 + 2), 16);
         if (have < need) {
           add(
-            "policy_tee_tcb_svn_too_low",
+            "tdx_policy_tee_tcb_svn_too_low",
             `TEE_TCB_SVN component ${i} is ${have}, the policy requires at least ${need}`,
           );
           break;

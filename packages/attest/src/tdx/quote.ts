@@ -1,5 +1,6 @@
 import { ByteReader } from "../common/bytes.js";
 import { EvidenceParseError } from "../common/errors.js";
+import type { TdxErrorCode } from "./error-codes.js";
 
 /**
  * Intel DCAP quote parser: SGX quote v3, quote v4 (TDX 1.0 and SGX) and quote v5 (SGX, TD 1.0 and
@@ -119,7 +120,7 @@ export interface TdxQuote {
   readonly raw: Uint8Array;
 }
 
-function fail(code: string, message: string, details?: Record<string, unknown>): never {
+function fail(code: TdxErrorCode, message: string, details?: Record<string, unknown>): never {
   throw new EvidenceParseError(code, message, details ? { details } : undefined);
 }
 

@@ -84,8 +84,8 @@ describe("item 1: the TDX spec defaults apply by default", () => {
       [`${PHALA}/near_quote.bin`]: [],
       [`${PHALA}/tdx-quote.hex.bin`]: [],
       [`${GTDX}/quote_v5_sample.dat`]: [],
-      [`${GTDX}/tdx_prod_quote_SPR_E4.dat`]: ["policy_sept_ve_disable_required"],
-      "tdx/trustee/tdx_quote_4.dat": ["policy_debug_forbidden"],
+      [`${GTDX}/tdx_prod_quote_SPR_E4.dat`]: ["tdx_policy_sept_ve_disable_required"],
+      "tdx/trustee/tdx_quote_4.dat": ["tdx_policy_debug_forbidden"],
       "tdx/trustee/tdx_quote_5.dat": [],
     };
     for (const [file, want] of Object.entries(expected)) {
@@ -108,9 +108,9 @@ describe("item 1: the TDX spec defaults apply by default", () => {
     ["bit 29", 1n << 29n],
     ["OTHER bit 32", 1n << 32n],
     ["OTHER bit 62", 1n << 62n],
-  ])("a reserved TD_ATTRIBUTES bit (%s) → policy_td_attributes_reserved_bits", (_name, bit) => {
+  ])("a reserved TD_ATTRIBUTES bit (%s) → tdx_policy_td_attributes_reserved_bits", (_name, bit) => {
     expect(codes({ errors: validateTdxPolicy(withBits(SEPT | bit)) })).toEqual([
-      "policy_td_attributes_reserved_bits",
+      "tdx_policy_td_attributes_reserved_bits",
     ]);
   });
 
@@ -121,20 +121,20 @@ describe("item 1: the TDX spec defaults apply by default", () => {
   it("DEBUG stays refused (its own code), whatever else is allowed", () => {
     expect(
       codes({ errors: validateTdxPolicy(withBits(SEPT | 1n), { allowReservedAttributeBits: true }) }),
-    ).toEqual(["policy_debug_forbidden"]);
+    ).toEqual(["tdx_policy_debug_forbidden"]);
   });
 
   it.each([
     ["FP clear", 0x602e6n],
     ["SSE clear", 0x602e5n],
     ["both clear", 0x602e4n],
-  ])("XFAM with %s → policy_xfam_fp_sse_required (no opt-out)", (_name, xfam) => {
+  ])("XFAM with %s → tdx_policy_xfam_fp_sse_required (no opt-out)", (_name, xfam) => {
     expect(codes({ errors: validateTdxPolicy(withBits(SEPT, xfam)) })).toEqual([
-      "policy_xfam_fp_sse_required",
+      "tdx_policy_xfam_fp_sse_required",
     ]);
     expect(
       codes({ errors: validateTdxPolicy(withBits(SEPT, xfam), { allowReservedAttributeBits: true }) }),
-    ).toEqual(["policy_xfam_fp_sse_required"]);
+    ).toEqual(["tdx_policy_xfam_fp_sse_required"]);
   });
 
   it.each([
@@ -143,19 +143,19 @@ describe("item 1: the TDX spec defaults apply by default", () => {
     ["HDC (13)", 1n << 13n],
     ["bit 19", 1n << 19n],
     ["bit 63", 1n << 63n],
-  ])("an XFAM bit outside XFAM_FIXED0 (%s) → policy_xfam_bits_forbidden", (_name, bit) => {
+  ])("an XFAM bit outside XFAM_FIXED0 (%s) → tdx_policy_xfam_bits_forbidden", (_name, bit) => {
     expect(codes({ errors: validateTdxPolicy(withBits(SEPT, 0x602e7n | bit)) })).toEqual([
-      "policy_xfam_bits_forbidden",
+      "tdx_policy_xfam_bits_forbidden",
     ]);
   });
 
   it("each violation has its own code, all reported at once", () => {
     expect(codes({ errors: validateTdxPolicy(withBits(1n | (1n << 29n), 0x602e4n | (1n << 3n))) })).toEqual([
-      "policy_debug_forbidden",
-      "policy_td_attributes_reserved_bits",
-      "policy_sept_ve_disable_required",
-      "policy_xfam_fp_sse_required",
-      "policy_xfam_bits_forbidden",
+      "tdx_policy_debug_forbidden",
+      "tdx_policy_td_attributes_reserved_bits",
+      "tdx_policy_sept_ve_disable_required",
+      "tdx_policy_xfam_fp_sse_required",
+      "tdx_policy_xfam_bits_forbidden",
     ]);
   });
 
@@ -173,7 +173,7 @@ describe("item 1: the TDX spec defaults apply by default", () => {
     const result = await reRooted(edit);
     expect(result.verified).toBe(true);
     expect(result.ok).toBe(false);
-    expect(codes(result)).toEqual(["policy_td_attributes_reserved_bits"]);
+    expect(codes(result)).toEqual(["tdx_policy_td_attributes_reserved_bits"]);
     expect(result.tdAttributes).toBe("0000003000000000");
     const accepted = await reRooted(edit, { allowUnchecked: ["reserved_attribute_bits"] });
     expect(accepted.ok).toBe(true);
@@ -182,19 +182,19 @@ describe("item 1: the TDX spec defaults apply by default", () => {
 
   it("test PKI: a signed TD whose XFAM lacks FP, or sets bit 3, is refused", async () => {
     expect(codes(await reRooted({ editSignedRegion: editU64(XFAM, 0n, 1n) }))).toEqual([
-      "policy_xfam_fp_sse_required",
+      "tdx_policy_xfam_fp_sse_required",
     ]);
     expect(codes(await reRooted({ editSignedRegion: editU64(XFAM, 1n << 3n) }))).toEqual([
-      "policy_xfam_bits_forbidden",
+      "tdx_policy_xfam_bits_forbidden",
     ]);
   });
 });
 
 describe("item 2: SEPT_VE_DISABLE is required, with a named opt-out echoed in the result", () => {
-  it("test PKI: the phala TD with bit 28 cleared → policy_sept_ve_disable_required", async () => {
+  it("test PKI: the phala TD with bit 28 cleared → tdx_policy_sept_ve_disable_required", async () => {
     const result = await reRooted({ editSignedRegion: editU64(TD_ATTRIBUTES, 0n, SEPT) });
     expect(result.verified).toBe(true);
-    expect(codes(result)).toEqual(["policy_sept_ve_disable_required"]);
+    expect(codes(result)).toEqual(["tdx_policy_sept_ve_disable_required"]);
     expect(result.unchecked).toEqual([]);
   });
 
@@ -277,14 +277,14 @@ describe("item 3: pins, minimum tcbEvaluationDataNumber, statuses accepted by na
     });
     expect(result.verified).toBe(true);
     expect(codes(result)).toEqual([
-      "policy_tcb_info_evaluation_data_number_too_low",
-      "policy_qe_identity_evaluation_data_number_too_low",
-      "policy_mrsignerseam_not_allowed",
-      "policy_seam_attributes_not_allowed",
-      "policy_mrowner_not_allowed",
-      "policy_mrownerconfig_not_allowed",
-      "policy_qe_vendor_id_not_allowed",
-      "policy_fmspc_not_allowed",
+      "tdx_policy_tcb_info_evaluation_data_number_too_low",
+      "tdx_policy_qe_identity_evaluation_data_number_too_low",
+      "tdx_policy_mrsignerseam_not_allowed",
+      "tdx_policy_seam_attributes_not_allowed",
+      "tdx_policy_mrowner_not_allowed",
+      "tdx_policy_mrownerconfig_not_allowed",
+      "tdx_policy_qe_vendor_id_not_allowed",
+      "tdx_policy_fmspc_not_allowed",
     ]);
   });
 
@@ -295,7 +295,7 @@ describe("item 3: pins, minimum tcbEvaluationDataNumber, statuses accepted by na
     };
     expect((await reRooted(edit, { policy: { mrOwner: [owner] } })).ok).toBe(true);
     expect(codes(await reRooted(edit, { policy: { mrOwner: ["00".repeat(48)] } }))).toEqual([
-      "policy_mrowner_not_allowed",
+      "tdx_policy_mrowner_not_allowed",
     ]);
   });
 
@@ -308,7 +308,7 @@ describe("item 3: pins, minimum tcbEvaluationDataNumber, statuses accepted by na
     );
     expect(result.verified).toBe(true);
     expect(result.qeIdentityEvaluationDataNumber).toBe(16);
-    expect(codes(result)).toEqual(["policy_qe_identity_evaluation_data_number_too_low"]);
+    expect(codes(result)).toEqual(["tdx_policy_qe_identity_evaluation_data_number_too_low"]);
   });
 
   it("the minimum is a TCB rule: moot when the TCB was not evaluated (and accepted unchecked)", async () => {
@@ -338,11 +338,11 @@ describe("item 3: pins, minimum tcbEvaluationDataNumber, statuses accepted by na
     const one = await verify({
       acceptedTcbStatuses: [{ status: "ConfigurationAndSWHardeningNeeded", advisoryIds: ["INTEL-SA-00289"] }],
     });
-    expect(codes(one)).toEqual(["policy_advisory_not_allowed"]);
+    expect(codes(one)).toEqual(["tdx_policy_advisory_not_allowed"]);
     expect(one.errors[0]?.message).toContain("INTEL-SA-00615");
     // Advisories named with another status do not carry over.
     const other = await verify({ acceptedTcbStatuses: [{ status: "SWHardeningNeeded", advisoryIds: both }] });
-    expect(codes(other)).toEqual(["policy_tcb_status_not_allowed", "policy_advisory_not_allowed"]);
+    expect(codes(other)).toEqual(["tdx_policy_tcb_status_not_allowed", "tdx_policy_advisory_not_allowed"]);
     // The global list still works alongside the object form.
     const global = await verify({
       acceptedTcbStatuses: [{ status: "ConfigurationAndSWHardeningNeeded" }],
@@ -413,7 +413,7 @@ describe("trailing bytes (issue 18 item 5, TDX side)", () => {
       policy: { rejectTrailingBytes: true },
     });
     expect(refused.verified).toBe(true);
-    expect(codes(refused)).toEqual(["policy_trailing_bytes_rejected"]);
+    expect(codes(refused)).toEqual(["tdx_policy_trailing_bytes_rejected"]);
   });
 
   it("a quote without trailing bytes passes the strict option (go-tdx-guest quote_v5_sample)", async () => {

@@ -8,6 +8,7 @@ import {
   type TcbInfo,
   type TcbLevelStatus,
 } from "./collateral.js";
+import type { TdxErrorCode } from "./error-codes.js";
 import type { PckExtensions } from "./pck-extensions.js";
 import type { SgxReportBody, TdxQuote } from "./quote.js";
 
@@ -60,7 +61,7 @@ export interface TcbEvaluationInput {
   readonly qeIdentity: QeIdentity;
 }
 
-function invalid(code: string, message: string): never {
+function invalid(code: TdxErrorCode, message: string): never {
   throw new EvidenceInvalidError(code, message);
 }
 

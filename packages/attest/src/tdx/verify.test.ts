@@ -123,7 +123,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     expect(result.tcb?.qe.isvSvn).toBe(10);
     // The strict default policy refuses it; a policy that accepts the status and advisories passes.
     expect(result.ok).toBe(false);
-    expect(codes(result)).toEqual(["policy_tcb_status_not_allowed", "policy_advisory_not_allowed"]);
+    expect(codes(result)).toEqual(["tdx_policy_tcb_status_not_allowed", "tdx_policy_advisory_not_allowed"]);
     const accepted = await verifyTdxQuote(readVector(`${PHALA}/sgx_quote`), {
       collateral: readVectorText(`${PHALA}/sgx_quote_collateral.json`),
       now: new Date("2025-07-19T10:01:17Z"),
@@ -193,7 +193,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     });
     expect(strict.verified).toBe(true);
     expect(strict.ok).toBe(false);
-    expect(codes(strict)).toEqual(["policy_sept_ve_disable_required"]);
+    expect(codes(strict)).toEqual(["tdx_policy_sept_ve_disable_required"]);
     const result = await verifyTdxQuote(quote, {
       signaturesOnly: true,
       allowUnchecked: ["tcb", "sept_ve_disable"],
@@ -266,7 +266,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     expect(result.tcbStatus).toBe("UpToDate");
     expect(result.debug).toBe(true);
     expect(result.ok).toBe(false);
-    expect(codes(result)).toEqual(["policy_debug_forbidden"]);
+    expect(codes(result)).toEqual(["tdx_policy_debug_forbidden"]);
     expect(result.mrtd).toBe(
       "705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031",
     );
@@ -292,7 +292,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
       now: "2025-01-01T00:00:00Z",
     });
     expect(signaturesOnly).toMatchObject({ verified: true, ok: false, debug: true, kind: "sgx" });
-    expect(codes(signaturesOnly)).toEqual(["policy_debug_forbidden"]);
+    expect(codes(signaturesOnly)).toEqual(["tdx_policy_debug_forbidden"]);
     const qeIdentity = parseQeIdentity(
       readVectorJson<QuoteCollateralV3>(`${PHALA}/sgx_quote_collateral.json`).qe_identity,
     );

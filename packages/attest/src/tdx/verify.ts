@@ -41,6 +41,7 @@ import {
   type TdxCollateralInput,
 } from "./collateral.js";
 import { fetchTdxCollateral, type TdxCollateralCache } from "./collateral-fetcher.js";
+import type { TdxErrorCode } from "./error-codes.js";
 import { clearPckExtensionCache, type PckExtensions, parsePckExtensions } from "./pck-extensions.js";
 import {
   DEFAULT_TDX_POLICY,
@@ -454,7 +455,7 @@ async function verifyBodySignature(
   jobs: SignatureJobs,
   body: SignedCollateralBody,
   signer: Certificate,
-  code: string,
+  code: "collateral_tcb_info_signature_invalid" | "collateral_qe_identity_signature_invalid",
   what: string,
 ): Promise<void> {
   if (signer.publicKey.kind !== "ec" || signer.publicKey.curve !== "P-256")
@@ -484,7 +485,7 @@ async function verifyCollateralCrl(
       (error.code === "crl_expired" || error.code === "crl_not_yet_valid")
     )
       throw new EvidenceInvalidError(
-        error.code === "crl_expired" ? `${prefix}_expired` : `${prefix}_not_yet_valid`,
+        WINDOW_CODES[prefix][error.code === "crl_expired" ? "expired" : "notYetValid"],
         error.message,
         { cause: error },
       );
@@ -492,16 +493,42 @@ async function verifyCollateralCrl(
   }
 }
 
-function checkWindow(issue: Date, next: Date, now: Date, prefix: string, what: string): void {
+/** The codes of each collateral item's time window, spelled out (no code is built at run time). */
+const WINDOW_CODES = {
+  collateral_root_ca_crl: {
+    expired: "collateral_root_ca_crl_expired",
+    notYetValid: "collateral_root_ca_crl_not_yet_valid",
+  },
+  collateral_pck_crl: {
+    expired: "collateral_pck_crl_expired",
+    notYetValid: "collateral_pck_crl_not_yet_valid",
+  },
+  collateral_tcb_info: {
+    expired: "collateral_tcb_info_expired",
+    notYetValid: "collateral_tcb_info_not_yet_valid",
+  },
+  collateral_qe_identity: {
+    expired: "collateral_qe_identity_expired",
+    notYetValid: "collateral_qe_identity_not_yet_valid",
+  },
+} as const satisfies Record<string, { expired: TdxErrorCode; notYetValid: TdxErrorCode }>;
+
+function checkWindow(
+  issue: Date,
+  next: Date,
+  now: Date,
+  prefix: "collateral_tcb_info" | "collateral_qe_identity",
+  what: string,
+): void {
   if (now.getTime() < issue.getTime()) {
     throw new EvidenceInvalidError(
-      `${prefix}_not_yet_valid`,
+      WINDOW_CODES[prefix].notYetValid,
       `${what} issueDate ${issue.toISOString()} is after now ${now.toISOString()}`,
     );
   }
   if (now.getTime() > next.getTime()) {
     throw new EvidenceInvalidError(
-      `${prefix}_expired`,
+      WINDOW_CODES[prefix].expired,
       `${what} nextUpdate ${next.toISOString()} is before now ${now.toISOString()}`,
     );
   }
@@ -572,8 +599,8 @@ async function verifySigningChain(
   const leaf = certs[0] as Certificate;
   const [lengthCode, roleCode] =
     signer === "tcbSigning"
-      ? ["collateral_signing_chain_length_invalid", "collateral_signer_role_invalid"]
-      : ["tdx_pck_crl_issuer_chain_length_invalid", "tdx_pck_crl_issuer_role_invalid"];
+      ? (["collateral_signing_chain_length_invalid", "collateral_signer_role_invalid"] as const)
+      : (["tdx_pck_crl_issuer_chain_length_invalid", "tdx_pck_crl_issuer_role_invalid"] as const);
   if (!holdsRole(leaf, ROLE[signer])) {
     throw new EvidenceInvalidError(
       roleCode,
@@ -663,7 +690,11 @@ async function verifyCollateralItems(
     await verifyCollateralCrl(crl, root, now, "Root CA", "collateral_root_ca_crl");
     return crl;
   });
-  const revokedByRoot = (cert: Certificate, code: string, what: string) => {
+  const revokedByRoot = (
+    cert: Certificate,
+    code: "tdx_pck_ca_revoked" | "collateral_signing_certificate_revoked",
+    what: string,
+  ) => {
     if (rootCaCrl && isRevoked(rootCaCrl, cert))
       throw new EvidenceInvalidError(code, `${what} "${cert.subject}" is revoked by the Root CA CRL`);
   };
@@ -775,10 +806,10 @@ async function verifyCollateralItems(
 
 /** The policy rules about the TCB and its collateral: moot when the TCB was not evaluated. */
 const TCB_RULES: ReadonlySet<string> = new Set([
-  "policy_tcb_status_not_allowed",
-  "policy_advisory_not_allowed",
-  "policy_tcb_info_evaluation_data_number_too_low",
-  "policy_qe_identity_evaluation_data_number_too_low",
+  "tdx_policy_tcb_status_not_allowed",
+  "tdx_policy_advisory_not_allowed",
+  "tdx_policy_tcb_info_evaluation_data_number_too_low",
+  "tdx_policy_qe_identity_evaluation_data_number_too_low",
 ]);
 
 const LABEL = {
