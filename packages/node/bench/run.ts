@@ -22,8 +22,12 @@
  * - The client, the backend server, the node and the worker host share this process's event loop (only
  *   the enclave is a separate process), so the figures are the CPU cost of the whole path on this
  *   machine, the client's share included in both columns. `validationRate` is 0: no job is re-executed.
+ * - On a machine shared with other work, every hop between processes (client → node → enclave process →
+ *   upstream and back) can wait for a core, so wall-clock figures swing with the load average (printed).
+ *   "CPU/req" (CPU time of this process plus the enclave process per request, from process.cpuUsage and
+ *   /proc) is much less sensitive to that; "added CPU" is the node's cost per request on that measure.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -42,6 +46,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 3000);
 const CONCURRENCIES = [1, 4, 16];
 const MAX_TOKENS = 16;
+/** USER_HZ of /proc/<pid>/stat on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
 const SEED = 7;
 const GOAL_ADDED_P50_MS = 1;
 const UPSTREAM_MODEL = "peer-tiny-upstream";
@@ -250,6 +256,10 @@ interface Cell {
   readonly send: () => Promise<Timing>;
   readonly totals: number[];
   readonly ttfts: number[];
+  /** The enclave process its requests go through, if any. */
+  readonly enclavePid: number | undefined;
+  /** CPU ms spent in this process and in the enclave process over the measured requests. */
+  cpuMs: number;
 }
 
 const json = { "content-type": "application/json" };
@@ -257,23 +267,44 @@ const authorized = { ...json, authorization: `Bearer ${apiKey}` };
 const nodeUrl = `${node.url}/v1/chat/completions`;
 const directUrl = `${upstreamUrl}/chat/completions`;
 
-function cell(name: string, stream: boolean, send: () => Promise<Timing>): Cell {
-  return { name, stream, send, totals: [], ttfts: [] };
+function cell(name: string, stream: boolean, send: () => Promise<Timing>, enclavePid?: number): Cell {
+  return { name, stream, send, totals: [], ttfts: [], enclavePid, cpuMs: 0 };
 }
+
+/** CPU ms used so far by a child process (Linux /proc; 0 elsewhere). */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+const selfCpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
 const direct = {
   json: cell("direct", false, () => timed(directUrl, json, requestBody("peer-tiny", false), false)),
   stream: cell("direct", true, () => timed(directUrl, json, requestBody("peer-tiny", true), true)),
 };
-const through = (tier: "open" | "verified") => ({
-  json: cell(`node, ${tier}`, false, () =>
-    timed(nodeUrl, authorized, requestBody(UPSTREAM_MODEL, false, tier), false),
+const through = (tier: "open" | "verified", enclavePid: number | undefined) => ({
+  json: cell(
+    `node, ${tier}`,
+    false,
+    () => timed(nodeUrl, authorized, requestBody(UPSTREAM_MODEL, false, tier), false),
+    enclavePid,
   ),
-  stream: cell(`node, ${tier}`, true, () =>
-    timed(nodeUrl, authorized, requestBody(UPSTREAM_MODEL, true, tier), true),
+  stream: cell(
+    `node, ${tier}`,
+    true,
+    () => timed(nodeUrl, authorized, requestBody(UPSTREAM_MODEL, true, tier), true),
+    enclavePid,
   ),
 });
-const open = through("open");
-const verified = through("verified");
+const open = through("open", workers[0]?.enclavePid);
+const verified = through("verified", workers[1]?.enclavePid);
 const cells = [direct.json, open.json, verified.json, direct.stream, open.stream, verified.stream];
 
 function percentile(values: readonly number[], p: number): number {
@@ -299,11 +330,13 @@ for (const c of cells) for (let i = 0; i < WARMUP; i++) await c.send();
 for (let round = 0; round < ROUNDS; round++) {
   process.stderr.write(`  sequential: round ${round + 1}/${ROUNDS}\r`);
   for (const c of cells) {
+    const cpuBefore = selfCpuMs() + processCpuMs(c.enclavePid);
     for (let i = 0; i < REQUESTS; i++) {
       const timing = await c.send();
       c.totals.push(timing.total);
       if (timing.ttft !== undefined) c.ttfts.push(timing.ttft);
     }
+    c.cpuMs += selfCpuMs() + processCpuMs(c.enclavePid) - cpuBefore;
   }
 }
 
@@ -325,6 +358,7 @@ for (const c of cells) {
   const p50 = percentile(c.totals, 50);
   const addedP50 = p50 - percentile(base.totals, 50);
   const isDirect = c === base;
+  const cpu = c.cpuMs / c.totals.length;
   if (!isDirect) added.push({ name: `${c.name}, ${c.stream ? "stream" : "JSON"}`, ms: addedP50 });
   lines.push([
     c.stream ? "stream" : "JSON",
@@ -335,12 +369,16 @@ for (const c of cells) {
     c.stream ? fmt(percentile(c.ttfts, 99)) : "",
     isDirect ? "" : fmt(addedP50),
     isDirect ? "" : fmt(percentile(c.totals, 99) - percentile(base.totals, 99)),
+    fmt(cpu),
+    isDirect ? "" : fmt(cpu - base.cpuMs / base.totals.length),
   ]);
 }
 process.stderr.write(`${" ".repeat(40)}\r`);
-console.log("Sequential requests, ms (last byte; TTFT = first content token):");
+console.log(
+  "Sequential requests, ms (last byte; TTFT = first content token; CPU/req = CPU ms of this process and the enclave process per request):",
+);
 table(
-  ["request", "path", "p50", "p99", "TTFT p50", "TTFT p99", "added p50", "added p99"],
+  ["request", "path", "p50", "p99", "TTFT p50", "TTFT p99", "added p50", "added p99", "CPU/req", "added CPU"],
   lines,
   (i) => i >= 2,
 );
