@@ -1,31 +1,32 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import { describeIssue } from "./issues.js";
 import { DEFAULT_TIER, TIERS, type Tier } from "./tiers.js";
 
 const textPart = z.looseObject({ type: z.literal("text"), text: z.string() });
 
 export const chatMessageSchema = z.looseObject({
   role: z.enum(["system", "user", "assistant", "tool", "developer"]),
-  content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
-  name: z.string().optional(),
-  tool_calls: z
-    .array(
+  content: z.optional(z.union([z.string(), z.array(textPart), z.null()])),
+  name: z.optional(z.string()),
+  tool_calls: z.optional(
+    z.array(
       z.looseObject({
         id: z.string(),
         type: z.literal("function"),
         function: z.looseObject({ name: z.string(), arguments: z.string() }),
       }),
-    )
-    .optional(),
-  tool_call_id: z.string().optional(),
+    ),
+  ),
+  tool_call_id: z.optional(z.string()),
 });
 
 export const toolDefinitionSchema = z.looseObject({
   type: z.literal("function"),
   function: z.looseObject({
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "tool names are 1-64 of A-Z a-z 0-9 _ -"),
-    description: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    strict: z.boolean().nullable().optional(),
+    name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, "tool names are 1-64 of A-Z a-z 0-9 _ -")),
+    description: z.optional(z.string()),
+    parameters: z.optional(z.record(z.string(), z.unknown())),
+    strict: z.optional(z.nullable(z.boolean())),
   }),
 });
 
@@ -41,8 +42,8 @@ export const responseFormatSchema = z.union([
     type: z.literal("json_schema"),
     json_schema: z.looseObject({
       name: z.string(),
-      schema: z.record(z.string(), z.unknown()).optional(),
-      strict: z.boolean().nullable().optional(),
+      schema: z.optional(z.record(z.string(), z.unknown())),
+      strict: z.optional(z.nullable(z.boolean())),
     }),
   }),
 ]);
@@ -53,25 +54,22 @@ export const responseFormatSchema = z.union([
  * clients send them; members we act on are checked strictly.
  */
 export const chatCompletionRequestSchema = z.looseObject({
-  model: z.string().min(1),
-  messages: z.array(chatMessageSchema).min(1),
-  stream: z.boolean().nullable().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-  max_tokens: z.number().int().min(1).max(65536).nullable().optional(),
-  max_completion_tokens: z.number().int().min(1).max(65536).nullable().optional(),
-  temperature: z.number().min(0).max(2).nullable().optional(),
-  top_p: z.number().gt(0).max(1).nullable().optional(),
-  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
-  stop: z
-    .union([z.string(), z.array(z.string()).max(4)])
-    .nullable()
-    .optional(),
-  n: z.literal(1).nullable().optional(),
-  tools: z.array(toolDefinitionSchema).optional(),
-  tool_choice: toolChoiceSchema.optional(),
-  response_format: responseFormatSchema.optional(),
-  user: z.string().optional(),
-  peer_tier: z.enum(TIERS).optional(),
+  model: z.string().check(z.minLength(1)),
+  messages: z.array(chatMessageSchema).check(z.minLength(1)),
+  stream: z.optional(z.nullable(z.boolean())),
+  stream_options: z.optional(z.nullable(z.looseObject({ include_usage: z.optional(z.boolean()) }))),
+  max_tokens: z.optional(z.nullable(z.int().check(z.gte(1), z.lte(65536)))),
+  max_completion_tokens: z.optional(z.nullable(z.int().check(z.gte(1), z.lte(65536)))),
+  temperature: z.optional(z.nullable(z.number().check(z.gte(0), z.lte(2)))),
+  top_p: z.optional(z.nullable(z.number().check(z.gt(0), z.lte(1)))),
+  seed: z.optional(z.nullable(z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)))),
+  stop: z.optional(z.nullable(z.union([z.string(), z.array(z.string()).check(z.maxLength(4))]))),
+  n: z.optional(z.nullable(z.literal(1))),
+  tools: z.optional(z.array(toolDefinitionSchema)),
+  tool_choice: z.optional(toolChoiceSchema),
+  response_format: z.optional(responseFormatSchema),
+  user: z.optional(z.string()),
+  peer_tier: z.optional(z.enum(TIERS)),
 });
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
@@ -107,7 +105,7 @@ export function parseChatCompletionRequest(body: unknown): ParsedChatRequest {
     return {
       ok: false,
       code: "invalid_request",
-      message: `${path || "body"}: ${issue?.message ?? "invalid"}`,
+      message: `${path || "body"}: ${issue ? describeIssue(issue) : "invalid"}`,
       param: path || null,
     };
   }

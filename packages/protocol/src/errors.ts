@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /**
  * Every error code the node answers with, its HTTP status and its OpenAI `type`. Stable: clients
@@ -69,8 +69,8 @@ export const apiErrorBodySchema = z.object({
   error: z.looseObject({
     message: z.string(),
     type: z.string(),
-    code: z.string().nullable(),
-    param: z.string().nullable().optional(),
+    code: z.nullable(z.string()),
+    param: z.optional(z.nullable(z.string())),
   }),
 });
 

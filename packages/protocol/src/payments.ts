@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** USDC base units per credit: 1 credit = $0.01 = 10,000 base units (USDC has 6 decimals). */
 export const USDC_BASE_UNITS_PER_CREDIT = 10_000n;
@@ -11,29 +11,29 @@ export const CREDITS_PER_USD = 100;
  */
 export const paymentRequiredBodySchema = z.looseObject({
   scheme: z.literal("x402"),
-  price_credits: z.number().int().min(0),
-  balance_credits: z.number().int().min(0).optional(),
-  error: z
-    .looseObject({ message: z.string(), type: z.string(), code: z.string(), param: z.string().nullable() })
-    .optional(),
+  price_credits: z.int().check(z.gte(0)),
+  balance_credits: z.optional(z.int().check(z.gte(0))),
+  error: z.optional(
+    z.looseObject({ message: z.string(), type: z.string(), code: z.string(), param: z.nullable(z.string()) }),
+  ),
 });
 export type PaymentRequiredBody = z.infer<typeof paymentRequiredBodySchema>;
 
 /** `POST /credits/buy` request body. */
-export const buyCreditsRequestSchema = z.object({ usdc: z.number().positive().max(1_000_000) });
+export const buyCreditsRequestSchema = z.object({ usdc: z.number().check(z.gt(0), z.lte(1_000_000)) });
 
 /** `POST /credits/buy` answer. */
 export const buyCreditsResponseSchema = z.looseObject({
-  credits: z.number().int(),
-  balance: z.number().int(),
+  credits: z.int(),
+  balance: z.int(),
   transaction: z.string(),
-  api_key: z.string().optional(),
-  account_id: z.string().optional(),
+  api_key: z.optional(z.string()),
+  account_id: z.optional(z.string()),
 });
 
 /** `GET /credits/balance` answer. */
 export const balanceResponseSchema = z.looseObject({
   account_id: z.string(),
-  balance: z.number().int(),
-  held: z.number().int(),
+  balance: z.int(),
+  held: z.int(),
 });

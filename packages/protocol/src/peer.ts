@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { canonicalJson, sha256Hex } from "./encoding.js";
 import { TIERS } from "./tiers.js";
 
@@ -19,8 +19,8 @@ export const wireReceiptSchema = z.object({
 export type WireReceipt = z.infer<typeof wireReceiptSchema>;
 
 export const usageSchema = z.object({
-  prompt_tokens: z.number().int().min(0),
-  completion_tokens: z.number().int().min(0),
+  prompt_tokens: z.int().check(z.gte(0)),
+  completion_tokens: z.int().check(z.gte(0)),
 });
 export type Usage = z.infer<typeof usageSchema>;
 
@@ -34,16 +34,16 @@ export const peerInfoSchema = z.looseObject({
   job_id: z.string(),
   model: z.string(),
   /** Sampling seed the worker used (the request's, or one the orchestrator chose). */
-  seed: z.number().int().min(0),
+  seed: z.int().check(z.gte(0)),
   /** What the job cost, in credits (1 credit = $0.01). */
-  price_credits: z.number().int().min(0),
+  price_credits: z.int().check(z.gte(0)),
   usage: usageSchema,
   receipt: wireReceiptSchema,
   /** Confidential tier: the HPKE key id the request was sealed to, and whether the TEE is simulated. */
-  key_id: z.number().int().min(0).max(255).optional(),
-  simulated: z.boolean().optional(),
+  key_id: z.optional(z.int().check(z.gte(0), z.lte(255))),
+  simulated: z.optional(z.boolean()),
   /** x402 settlement of a pay-per-request answer. */
-  payment: z.looseObject({ transaction: z.string(), network: z.string(), payer: z.string() }).optional(),
+  payment: z.optional(z.looseObject({ transaction: z.string(), network: z.string(), payer: z.string() })),
 });
 export type PeerInfo = z.infer<typeof peerInfoSchema>;
 

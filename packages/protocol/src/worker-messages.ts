@@ -1,6 +1,7 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ProtocolError } from "./errors.js";
 import { WORKER_PROTOCOL_VERSION } from "./headers.js";
+import { describeIssue } from "./issues.js";
 import { usageSchema, wireReceiptSchema } from "./peer.js";
 import { TIERS } from "./tiers.js";
 
@@ -12,36 +13,36 @@ import { TIERS } from "./tiers.js";
  * `result` or `job_error` per job, `attestation` per `attest`, and `verdict` per `reexecute`.
  */
 
-const jobId = z.string().min(1).max(64);
-const b64 = z.string().regex(/^[A-Za-z0-9_-]*$/, "base64url");
+const jobId = z.string().check(z.minLength(1), z.maxLength(64));
+const b64 = z.string().check(z.regex(/^[A-Za-z0-9_-]*$/, "base64url"));
 
 export const helloSchema = z.object({
   type: z.literal("hello"),
-  protocol: z.number().int(),
-  token: z.string().min(1),
+  protocol: z.int(),
+  token: z.string().check(z.minLength(1)),
   role: z.enum(["worker", "validator"]),
-  name: z.string().max(64).optional(),
+  name: z.optional(z.string().check(z.maxLength(64))),
   tier: z.enum(TIERS),
-  model: z.string().min(1),
+  model: z.string().check(z.minLength(1)),
   /** Hex SHA-256 of the weights; `""` for an upstream whose weights are unknown. */
   weights_digest: z.string(),
   /** Same request and seed give the same output (a validator compares exactly only then). */
   deterministic: z.boolean(),
   backend: z.enum(["builtin", "openai-compatible"]),
   /** Price in credits per 1,000 tokens (prompt + completion), at least 1 credit per job. */
-  price_per_1k: z.number().int().min(0).max(1_000_000),
+  price_per_1k: z.int().check(z.gte(0), z.lte(1_000_000)),
   /** Bond, in credits, the worker asks to post from its account (verified and confidential tiers). */
-  bond_credits: z.number().int().min(0).default(0),
+  bond_credits: z._default(z.int().check(z.gte(0)), 0),
   /** Ed25519 public key that verifies the worker's receipts (for confidential: the enclave's). */
   signing_key: b64,
-  max_concurrency: z.number().int().min(1).max(1024),
+  max_concurrency: z.int().check(z.gte(1), z.lte(1024)),
   /** Confidential tier: the attestation bundle (CBOR) and the RFC 9458 key id of its HPKE key. */
-  bundle: b64.optional(),
-  key_id: z.number().int().min(0).max(255).optional(),
+  bundle: z.optional(b64),
+  key_id: z.optional(z.int().check(z.gte(0), z.lte(255))),
 });
 
 export const toolCallDeltaSchema = z.object({
-  index: z.number().int().min(0),
+  index: z.int().check(z.gte(0)),
   id: z.string(),
   name: z.string(),
   arguments: z.string(),
@@ -50,8 +51,8 @@ export const toolCallDeltaSchema = z.object({
 export const chunkSchema = z.object({
   type: z.literal("chunk"),
   job_id: jobId,
-  content: z.string().optional(),
-  tool_call: toolCallDeltaSchema.optional(),
+  content: z.optional(z.string()),
+  tool_call: z.optional(toolCallDeltaSchema),
 });
 
 export const sealedChunkSchema = z.object({ type: z.literal("sealed_chunk"), job_id: jobId, data: b64 });
@@ -66,11 +67,11 @@ export const resultSchema = z.object({
   type: z.literal("result"),
   job_id: jobId,
   /** Plain tiers: the whole output (also streamed as chunks when the job streams). */
-  output: completionOutputSchema.optional(),
+  output: z.optional(completionOutputSchema),
   /** Confidential, not streamed: the sealed answer (its stream arrives as `sealed_chunk`s). */
-  sealed: b64.optional(),
+  sealed: z.optional(b64),
   usage: usageSchema,
-  receipt: wireReceiptSchema.omit({ signing_key: true, id: true }),
+  receipt: z.omit(wireReceiptSchema, { signing_key: true, id: true }),
 });
 
 export const WORKER_JOB_ERROR_CODES = [
@@ -85,25 +86,22 @@ export const jobErrorSchema = z.object({
   type: z.literal("job_error"),
   job_id: jobId,
   code: z.enum(WORKER_JOB_ERROR_CODES),
-  message: z.string().max(2000),
+  message: z.string().check(z.maxLength(2000)),
 });
 
 export const attestationSchema = z.object({
   type: z.literal("attestation"),
   request_id: z.string(),
-  bundle: b64.optional(),
-  error: z.string().optional(),
+  bundle: z.optional(b64),
+  error: z.optional(z.string()),
 });
 
 export const verdictSchema = z.object({
   type: z.literal("verdict"),
   job_id: jobId,
   /** Hex SHA-256 of the validator's own output commitment, or absent when it could not re-execute. */
-  output_hash: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
-  error: z.string().optional(),
+  output_hash: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  error: z.optional(z.string()),
 });
 
 export const workerMessageSchema = z.discriminatedUnion("type", [
@@ -119,8 +117,8 @@ export const workerMessageSchema = z.discriminatedUnion("type", [
 export const welcomeSchema = z.object({
   type: z.literal("welcome"),
   worker_id: z.string(),
-  reputation: z.number().int(),
-  bond_credits: z.number().int(),
+  reputation: z.int(),
+  bond_credits: z.int(),
 });
 
 export const rejectedSchema = z.object({
@@ -134,13 +132,13 @@ export const jobSchema = z.object({
   job_id: jobId,
   tier: z.enum(TIERS),
   model: z.string(),
-  seed: z.number().int().min(0),
+  seed: z.int().check(z.gte(0)),
   stream: z.boolean(),
-  max_tokens: z.number().int().min(1),
+  max_tokens: z.int().check(z.gte(1)),
   /** Plain tiers: the request body exactly as the client sent it (its SHA-256 is the request hash). */
-  body: z.string().optional(),
+  body: z.optional(z.string()),
   /** Confidential: the sealed request bytes exactly as received. */
-  sealed: b64.optional(),
+  sealed: z.optional(b64),
 });
 
 export const cancelSchema = z.object({ type: z.literal("cancel"), job_id: jobId });
@@ -148,15 +146,15 @@ export const cancelSchema = z.object({ type: z.literal("cancel"), job_id: jobId 
 export const attestSchema = z.object({
   type: z.literal("attest"),
   request_id: z.string(),
-  nonce: z.string().regex(/^([0-9a-f]{2}){1,64}$/),
+  nonce: z.string().check(z.regex(/^([0-9a-f]{2}){1,64}$/)),
 });
 
 export const reexecuteSchema = z.object({
   type: z.literal("reexecute"),
   job_id: jobId,
   model: z.string(),
-  seed: z.number().int().min(0),
-  max_tokens: z.number().int().min(1),
+  seed: z.int().check(z.gte(0)),
+  max_tokens: z.int().check(z.gte(1)),
   body: z.string(),
 });
 
@@ -176,7 +174,7 @@ export type JobMessage = z.infer<typeof jobSchema>;
 export type ResultMessage = z.infer<typeof resultSchema>;
 export type WireCompletionOutput = z.infer<typeof completionOutputSchema>;
 
-function parseWith<T>(schema: z.ZodType<T>, text: string, what: string): T {
+function parseWith<T>(schema: z.ZodMiniType<T>, text: string, what: string): T {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -189,7 +187,7 @@ function parseWith<T>(schema: z.ZodType<T>, text: string, what: string): T {
     const path = issue?.path.join(".") ?? "";
     throw new ProtocolError(
       "protocol_message_invalid",
-      `${what}: ${path || "message"}: ${issue?.message}`,
+      `${what}: ${path || "message"}: ${issue ? describeIssue(issue) : "invalid"}`,
       path,
     );
   }
