@@ -180,7 +180,7 @@ export class Orchestrator {
     attestationPolicy?: BundlePolicy;
   };
   readonly #jobs = new Map<string, ActiveJob>();
-  readonly #validations = new Set<Promise<void>>();
+  readonly #background = new Set<Promise<void>>();
   readonly #stats = { total: 0, succeeded: 0, failed: 0, reexecuted: 0, mismatches: 0 };
   readonly startedAt = new Date();
   /** Set by the payments layer: the treasury wallet's USDC on chain, in base units, for the ledger figures. */
@@ -919,23 +919,6 @@ export class Orchestrator {
     this.#release(job);
     this.#stats.succeeded += 1;
     const session = job.session;
-    session.jobsDone += 1;
-    session.earningsCredits = await ledger.balance(workerEarningsAccount(session.id));
-    if (latencyMs > 0 && message.usage.completion_tokens > 0) {
-      session.throughputTps = await store.workers
-        .recordThroughput(session.id, message.usage.completion_tokens / (latencyMs / 1000))
-        .catch(() => session.throughputTps);
-    }
-    await this.#adjustReputation(session, REPUTATION_GOOD_JOB);
-    metrics.jobs.inc({ tier: job.tier, outcome: "succeeded" });
-    metrics.jobDuration.observe({ tier: job.tier }, latencyMs / 1000);
-    if (job.firstChunkAt !== undefined)
-      metrics.timeToFirstToken.observe({ tier: job.tier }, (job.firstChunkAt - job.started) / 1000);
-    metrics.tokens.inc({ tier: job.tier, kind: "prompt" }, message.usage.prompt_tokens);
-    metrics.tokens.inc({ tier: job.tier, kind: "completion" }, message.usage.completion_tokens);
-    metrics.creditsCaptured.inc({ tier: job.tier }, price);
-    if (job.holdCredits > price)
-      metrics.creditsRefunded.inc({ reason: "unused_hold" }, job.holdCredits - price);
     const sealed = message.sealed !== undefined ? fromBase64Url(message.sealed) : undefined;
     const peer: PeerInfo = {
       tier: job.tier,
@@ -951,23 +934,6 @@ export class Orchestrator {
         ? { key_id: session.keyId, simulated: session.attestation?.simulated ?? false }
         : {}),
     };
-    this.#emit({
-      type: "job.finished",
-      at: this.#at(),
-      jobId: job.id,
-      tier: job.tier,
-      workerId: session.id,
-      ok: true,
-      priceCredits: price,
-      refundedCredits: job.holdCredits - price,
-      latencyMs,
-      ...(job.firstChunkAt !== undefined ? { ttftMs: job.firstChunkAt - job.started } : {}),
-      tokens,
-      receiptId,
-      ...(job.tier === "confidential"
-        ? { sealedResponseBytes: sealed?.length ?? job.sealedParts.reduce((n, p) => n + p.length, 0) }
-        : {}),
-    });
     job.queue.push({
       type: "done",
       peer,
@@ -975,13 +941,60 @@ export class Orchestrator {
       ...(sealed ? { sealed } : {}),
     });
     job.queue.end();
-    if (job.tier === "verified" && job.body !== undefined && this.#o.random() < this.#o.validationRate) {
-      const validation = this.#validate(job, outputHashHex, price).catch((error: unknown) =>
-        this.#o.logger.error({ err: error, job: job.id }, "re-execution failed"),
-      );
-      this.#validations.add(validation);
-      void validation.finally(() => this.#validations.delete(validation));
-    }
+    // The answer is out: what follows (figures, reputation, the feed, re-execution) does not delay it,
+    // and drain() waits for it.
+    this.#track(
+      (async () => {
+        session.jobsDone += 1;
+        session.earningsCredits = await ledger.balance(workerEarningsAccount(session.id));
+        if (latencyMs > 0 && message.usage.completion_tokens > 0) {
+          session.throughputTps = await store.workers
+            .recordThroughput(session.id, message.usage.completion_tokens / (latencyMs / 1000))
+            .catch(() => session.throughputTps);
+        }
+        await this.#adjustReputation(session, REPUTATION_GOOD_JOB);
+        metrics.jobs.inc({ tier: job.tier, outcome: "succeeded" });
+        metrics.jobDuration.observe({ tier: job.tier }, latencyMs / 1000);
+        if (job.firstChunkAt !== undefined)
+          metrics.timeToFirstToken.observe({ tier: job.tier }, (job.firstChunkAt - job.started) / 1000);
+        metrics.tokens.inc({ tier: job.tier, kind: "prompt" }, message.usage.prompt_tokens);
+        metrics.tokens.inc({ tier: job.tier, kind: "completion" }, message.usage.completion_tokens);
+        metrics.creditsCaptured.inc({ tier: job.tier }, price);
+        if (job.holdCredits > price)
+          metrics.creditsRefunded.inc({ reason: "unused_hold" }, job.holdCredits - price);
+        this.#emit({
+          type: "job.finished",
+          at: this.#at(),
+          jobId: job.id,
+          tier: job.tier,
+          workerId: session.id,
+          ok: true,
+          priceCredits: price,
+          refundedCredits: job.holdCredits - price,
+          latencyMs,
+          ...(job.firstChunkAt !== undefined ? { ttftMs: job.firstChunkAt - job.started } : {}),
+          tokens,
+          receiptId,
+          ...(job.tier === "confidential"
+            ? { sealedResponseBytes: sealed?.length ?? job.sealedParts.reduce((n, p) => n + p.length, 0) }
+            : {}),
+        });
+        if (job.tier === "verified" && job.body !== undefined && this.#o.random() < this.#o.validationRate) {
+          await this.#validate(job, outputHashHex, price).catch((error: unknown) =>
+            this.#o.logger.error({ err: error, job: job.id }, "re-execution failed"),
+          );
+        }
+      })(),
+    );
+  }
+
+  /** Runs work after an answer went out; drain() waits for it, and a failure is logged, never thrown. */
+  #track(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) =>
+      this.#o.logger.error({ err: error }, "bookkeeping after a job failed"),
+    );
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
   }
 
   async #fail(job: ActiveJob, error: NodeError, outcome: "failed" | "cancelled" = "failed"): Promise<void> {
@@ -1228,7 +1241,7 @@ export class Orchestrator {
         "cancelled",
       );
     }
-    await Promise.allSettled([...this.#validations]);
+    await Promise.allSettled([...this.#background]);
     for (const session of this.registry.all()) session.close(1001, "node shutting down");
   }
 }
