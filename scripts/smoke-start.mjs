@@ -47,7 +47,9 @@ function start() {
         resolve(lines);
       }
     });
-    child.once("exit", (code) => reject(new Error(`pnpm start exited with ${code} before printing its curl line`)));
+    child.once("exit", (code) =>
+      reject(new Error(`pnpm start exited with ${code} before printing its curl line`)),
+    );
   });
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   return { child, printed, exited, stderr: () => stderr };
@@ -70,7 +72,8 @@ async function stop(run, signal) {
   for (let i = 0; i < 50 && !run.stderr().includes("peer-cycles: stopped cleanly"); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (!run.stderr().includes("peer-cycles: stopped cleanly")) fail(`the node did not stop cleanly after ${signal}`);
+  if (!run.stderr().includes("peer-cycles: stopped cleanly"))
+    fail(`the node did not stop cleanly after ${signal}`);
   console.log(`smoke-start: ${signal} stopped the node cleanly`);
 }
 
@@ -111,15 +114,19 @@ try {
     console.log("smoke-start: no curl on this machine; sent the curl line's request with fetch");
   }
   const answer = JSON.parse(answerText);
-  if (!answer.choices?.[0]?.message) fail(`the curl line's answer has no message: ${answerText.slice(0, 300)}`);
+  if (!answer.choices?.[0]?.message)
+    fail(`the curl line's answer has no message: ${answerText.slice(0, 300)}`);
   if (answer.peer?.tier !== "verified") fail("the curl line's answer has no verified peer object");
-  console.log(`smoke-start: answer "${answer.choices[0].message.content}" from ${answer.peer.worker}, ${answer.peer.price_credits} credits`);
+  console.log(
+    `smoke-start: answer "${answer.choices[0].message.content}" from ${answer.peer.worker}, ${answer.peer.price_credits} credits`,
+  );
   const page = await fetch(dashboard);
   if (page.status !== 200 || !(page.headers.get("content-type") ?? "").includes("text/html")) {
     fail(`the dashboard answered ${page.status} ${page.headers.get("content-type")}`);
   }
   const after = await balance(url, apiKey);
-  if (after !== before - answer.peer.price_credits) fail(`balance ${before} → ${after}, charged ${answer.peer.price_credits}`);
+  if (after !== before - answer.peer.price_credits)
+    fail(`balance ${before} → ${after}, charged ${answer.peer.price_credits}`);
   await stop(first, "SIGTERM");
 
   second = start();

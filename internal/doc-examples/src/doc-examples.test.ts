@@ -49,7 +49,7 @@ interface Example {
 }
 
 /** The ```ts blocks of one file, each with the example-setup / example-skip comment right before it. */
-export function extractExamples(file: string, text: string): Example[] {
+function extractExamples(file: string, text: string): Example[] {
   const examples: Example[] = [];
   const fence = /^```(ts|typescript)\s*$([\s\S]*?)^```\s*$/gm;
   for (let match = fence.exec(text); match; match = fence.exec(text)) {
