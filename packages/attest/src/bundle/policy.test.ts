@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "@peercycles/internal-vectors";
 import { describe, expect, it } from "vitest";
+import type { AttestError } from "../common/errors.js";
 import { parseNvidiaPolicy } from "../nvidia/index.js";
 import { parseSevSnpPolicy } from "../sev-snp/index.js";
 import { parseTdxPolicy } from "../tdx/index.js";
@@ -160,5 +161,33 @@ describe("bundle policy", () => {
         },
       }),
     ).not.toThrow();
+  });
+
+  it("parses the nested kind policies now, refusing a misspelt key with its JSON path", () => {
+    const base = { models: {} };
+    const refused = (policy: unknown) => {
+      try {
+        parseBundlePolicy(policy);
+      } catch (error) {
+        return error as AttestError;
+      }
+      throw new Error("accepted");
+    };
+    for (const [policy, path] of [
+      [{ ...base, cpu: { tdx: { mrTD: [] } } }, "$.cpu.tdx.mrTD"],
+      [{ ...base, cpu: { sevSnp: { allowDebugg: true } } }, "$.cpu.sevSnp.allowDebugg"],
+      [{ ...base, gpu: { nvidia: { requireRimMatc: true } } }, "$.gpu.nvidia.requireRimMatc"],
+      [{ ...base, cpu: { tdx: { mrTd: ["zz"] } } }, "$.cpu.tdx.mrTd[0]"],
+    ] as const) {
+      const error = refused(policy);
+      expect(error.code).toBe("policy_invalid");
+      expect(error.details).toEqual({ path });
+    }
+  });
+
+  it("returns one typed tree, parsed once", () => {
+    const policy = parseBundlePolicy({ models: {}, cpu: { tdx: { mrTd: ["AB".repeat(48)] } } });
+    expect(policy.cpu.tdx?.mrTd).toEqual(["ab".repeat(48)]);
+    expect(parseBundlePolicy(policy)).toBe(policy);
   });
 });

@@ -1,5 +1,9 @@
 import { fromHex, toHex } from "../common/bytes.js";
-import { AttestArgumentError } from "../common/errors.js";
+import { AttestArgumentError, AttestError } from "../common/errors.js";
+import { isParsedPolicy, markParsedPolicy } from "../common/parsed-policy.js";
+import { type NvidiaPolicy, parseNvidiaPolicy } from "../nvidia/policy.js";
+import { parseSevSnpPolicy, type SevSnpPolicy } from "../sev-snp/policy.js";
+import { parseTdxPolicy, type TdxPolicy } from "../tdx/policy.js";
 
 /** Allowed TDX measurements for a model: every field given must match; omitted fields are not checked. */
 export interface TdxMeasurementRule {
@@ -40,18 +44,18 @@ export interface BundlePolicy {
   readonly cpu: {
     /** CPU TEEs accepted. Default both. */
     readonly kinds: readonly ("tdx" | "sev-snp")[];
-    /** Policy object passed as is to `verifyTdxQuote` (validated there, strictly). */
-    readonly tdx?: Readonly<Record<string, unknown>>;
-    /** Policy object passed as is to `verifySevSnpReport`. */
-    readonly sevSnp?: Readonly<Record<string, unknown>>;
+    /** The TDX policy (parsed with the bundle policy, strictly; passed to `verifyTdxQuote`). */
+    readonly tdx?: TdxPolicy;
+    /** The SEV-SNP policy (parsed with the bundle policy; passed to `verifySevSnpReport`). */
+    readonly sevSnp?: SevSnpPolicy;
   };
   readonly gpu: {
     /** At least `minCount` GPUs must be attested. Default true. */
     readonly required: boolean;
     /** Default 1 (when required). */
     readonly minCount: number;
-    /** Policy object passed as is to `verifyNvidiaEvidence`. */
-    readonly nvidia?: Readonly<Record<string, unknown>>;
+    /** The NVIDIA policy (parsed with the bundle policy; passed to `verifyNvidiaEvidence`). */
+    readonly nvidia?: NvidiaPolicy;
   };
   /** Models accepted, by id. */
   readonly models: Readonly<Record<string, ModelPolicy>>;
@@ -117,11 +121,23 @@ class PolicyReader {
     if (!Array.isArray(value)) this.invalid(path, "must be an array");
     return (value as unknown[]).map((item, i) => this.hex(item, `${path}[${i}]`, sizes));
   }
-  passthrough(value: unknown, path: string): Readonly<Record<string, unknown>> | undefined {
+  /**
+   * A nested kind policy, read by that kind's parser now (not when evidence of that kind turns up),
+   * its errors re-rooted at `path` (`$.cpu.tdx.mrTD`).
+   */
+  nested<T>(value: unknown, path: string, parse: (value: unknown) => T): T | undefined {
     if (value === undefined) return undefined;
-    if (typeof value !== "object" || value === null || Array.isArray(value))
-      this.invalid(path, "must be an object");
-    return value as Record<string, unknown>;
+    try {
+      return parse(value);
+    } catch (error) {
+      if (!AttestError.isInstance(error) || error.code !== "policy_invalid") throw error;
+      const inner = error.details?.path;
+      const at = typeof inner === "string" && inner.startsWith("$") ? `${path}${inner.slice(1)}` : path;
+      throw new AttestArgumentError("policy_invalid", `${this.prefix}${at}: ${error.message}`, {
+        cause: error,
+        details: { path: at },
+      });
+    }
   }
 }
 
@@ -140,7 +156,9 @@ const TOP_KEYS = [
 /**
  * Parses and checks a bundle policy (JSON value). Strict: unknown keys anywhere are rejected, so a
  * misspelt option can never silently turn a check off. The nested `cpu.tdx`, `cpu.sevSnp` and
- * `gpu.nvidia` objects are handed to the respective verifiers, which check them just as strictly.
+ * `gpu.nvidia` policies are parsed here too, by their kinds' parsers, into one typed tree: a
+ * misspelt nested key (`cpu.tdx.mrTD`) is refused now, with its JSON path, whatever evidence the
+ * bundle carries. A tree this returned is handed back as is (it is parsed once).
  *
  * @example
  * ```ts
@@ -149,6 +167,7 @@ const TOP_KEYS = [
  * @throws AttestArgumentError `policy_invalid`, `policy_invalid`
  */
 export function parseBundlePolicy(value: unknown): BundlePolicy {
+  if (isParsedPolicy(value)) return value as BundlePolicy;
   const r = new PolicyReader("bundle policy ");
   const top = r.object(value, "$", TOP_KEYS);
   if (top.$schema !== undefined && typeof top.$schema !== "string")
@@ -185,10 +204,10 @@ export function parseBundlePolicy(value: unknown): BundlePolicy {
       ...(sevSnp ? { sevSnp } : {}),
     };
   }
-  const tdxPolicy = r.passthrough(cpuIn.tdx, "$.cpu.tdx");
-  const snpPolicy = r.passthrough(cpuIn.sevSnp, "$.cpu.sevSnp");
-  const nvidiaPolicy = r.passthrough(gpuIn.nvidia, "$.gpu.nvidia");
-  return {
+  const tdxPolicy = r.nested(cpuIn.tdx, "$.cpu.tdx", parseTdxPolicy);
+  const snpPolicy = r.nested(cpuIn.sevSnp, "$.cpu.sevSnp", parseSevSnpPolicy);
+  const nvidiaPolicy = r.nested(gpuIn.nvidia, "$.gpu.nvidia", parseNvidiaPolicy);
+  return markParsedPolicy({
     allowSimulated: r.boolean(top.allowSimulated, "$.allowSimulated", false),
     maxAgeSeconds: r.integer(top.maxAgeSeconds, "$.maxAgeSeconds", DEFAULT_BUNDLE_POLICY.maxAgeSeconds, 1),
     maxClockSkewSeconds: r.integer(
@@ -201,7 +220,7 @@ export function parseBundlePolicy(value: unknown): BundlePolicy {
     cpu: { kinds, ...(tdxPolicy ? { tdx: tdxPolicy } : {}), ...(snpPolicy ? { sevSnp: snpPolicy } : {}) },
     gpu: { required, minCount, ...(nvidiaPolicy ? { nvidia: nvidiaPolicy } : {}) },
     models,
-  };
+  });
 }
 
 function tdxRules(r: PolicyReader, value: unknown, path: string): TdxMeasurementRule[] {

@@ -1,4 +1,5 @@
 import { AttestArgumentError, type VerificationIssue } from "../common/errors.js";
+import { isParsedPolicy, markParsedPolicy } from "../common/parsed-policy.js";
 import type { NvidiaArchitecture } from "./device-chain.js";
 import type { NvidiaFeatureMode } from "./opaque-data.js";
 
@@ -67,35 +68,35 @@ const ARCHITECTURES = new Set(["hopper", "blackwell", "ls10"]);
  * const policy = parseNvidiaPolicy({ requireRimMatch: true, allowedModes: ["ppcie"] });
  */
 export function parseNvidiaPolicy(value: unknown): NvidiaPolicy {
+  if (isParsedPolicy(value)) return value as NvidiaPolicy;
+  const invalid = (message: string, path: string) =>
+    new AttestArgumentError("policy_invalid", message, { details: { path } });
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new AttestArgumentError("policy_invalid", "NVIDIA policy must be a JSON object");
+    throw invalid("NVIDIA policy must be a JSON object", "$");
   }
   for (const [key, v] of Object.entries(value)) {
     if (key === "$schema") continue;
     const type = KEYS[key as keyof NvidiaPolicy];
-    if (!type) throw new AttestArgumentError("policy_invalid", `unknown NVIDIA policy key "${key}"`);
+    if (!type) throw invalid(`unknown NVIDIA policy key "${key}"`, `$.${key}`);
     if (type === "boolean" && typeof v !== "boolean")
-      throw new AttestArgumentError("policy_invalid", `policy key "${key}" must be a boolean`);
+      throw invalid(`policy key "${key}" must be a boolean`, `$.${key}`);
     if (type === "strings" && (!Array.isArray(v) || v.some((s) => typeof s !== "string"))) {
-      throw new AttestArgumentError("policy_invalid", `policy key "${key}" must be an array of strings`);
+      throw invalid(`policy key "${key}" must be an array of strings`, `$.${key}`);
     }
   }
   const policy = value as NvidiaPolicy;
-  for (const mode of policy.allowedModes ?? []) {
+  for (const [i, mode] of (policy.allowedModes ?? []).entries()) {
     if (!MODES.has(mode))
-      throw new AttestArgumentError(
-        "policy_invalid",
-        `allowedModes: unknown mode "${mode}" (spt, mpt, ppcie)`,
-      );
+      throw invalid(`allowedModes: unknown mode "${mode}" (spt, mpt, ppcie)`, `$.allowedModes[${i}]`);
   }
-  for (const arch of policy.allowedArchitectures ?? []) {
+  for (const [i, arch] of (policy.allowedArchitectures ?? []).entries()) {
     if (!ARCHITECTURES.has(arch))
-      throw new AttestArgumentError(
-        "policy_invalid",
+      throw invalid(
         `allowedArchitectures: unknown "${arch}" (hopper, blackwell, ls10)`,
+        `$.allowedArchitectures[${i}]`,
       );
   }
-  return policy;
+  return markParsedPolicy({ ...policy });
 }
 
 /**

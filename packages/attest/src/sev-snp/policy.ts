@@ -1,5 +1,6 @@
 import { fromHex, isAllZero, toHex } from "../common/bytes.js";
 import { AttestArgumentError, type VerificationIssue } from "../common/errors.js";
+import { isParsedPolicy, markParsedPolicy } from "../common/parsed-policy.js";
 import type { SevSnpErrorCode } from "./error-codes.js";
 import type { SevSnpFirmwareVersion, SevSnpReport, SevSnpSigningKey } from "./report.js";
 import type { SevSnpProduct } from "./roots.js";
@@ -155,6 +156,7 @@ function checkTcb(value: unknown, path: string): void {
  * ```
  */
 export function parseSevSnpPolicy(value: unknown): SevSnpPolicy {
+  if (isParsedPolicy(value)) return value as SevSnpPolicy;
   if (!isObject(value)) throw bad("$", "must be a JSON object");
   checkKeys(value, [...KEYS], "$");
   if (value.$schema !== undefined && typeof value.$schema !== "string")
@@ -212,7 +214,7 @@ export function parseSevSnpPolicy(value: unknown): SevSnpPolicy {
       if (v !== "vcek" && v !== "vlek") throw bad(`$.signingKeys[${i}]`, 'must be "vcek" or "vlek"');
     });
   }
-  return value as SevSnpPolicy;
+  return markParsedPolicy({ ...value } as SevSnpPolicy);
 }
 
 /** What a policy is checked against: a report whose signature and chain verified. */

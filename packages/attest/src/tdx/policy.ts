@@ -1,5 +1,6 @@
 import type { VerificationIssue } from "../common/errors.js";
 import { AttestArgumentError } from "../common/errors.js";
+import { isParsedPolicy, markParsedPolicy } from "../common/parsed-policy.js";
 import type { TdxErrorCode } from "./error-codes.js";
 import { TCB_STATUSES, type TcbStatus } from "./tcb-status.js";
 
@@ -256,13 +257,14 @@ const OTHER_KEYS = new Set([
   "rejectTrailingBytes",
 ]);
 
-function bad(message: string): never {
-  throw new AttestArgumentError("policy_invalid", `TDX policy: ${message}`);
+/** A malformed policy: `policy_invalid`, with the JSON path of the offending value in `details.path`. */
+function bad(message: string, path = "$"): never {
+  throw new AttestArgumentError("policy_invalid", `TDX policy: ${message}`, { details: { path } });
 }
 
 function hexOf(value: unknown, bytes: number, what: string): string {
   if (typeof value !== "string" || !new RegExp(`^(0x)?[0-9a-fA-F]{${bytes * 2}}$`).test(value))
-    bad(`${what} must be ${bytes} bytes of hex`);
+    bad(`${what} must be ${bytes} bytes of hex`, `$.${what}`);
   return value.replace(/^0x/i, "").toLowerCase();
 }
 
@@ -272,6 +274,7 @@ function hexOf(value: unknown, bytes: number, what: string): string {
  * @throws AttestArgumentError `policy_invalid`
  */
 export function parseTdxPolicy(value: unknown): TdxPolicy {
+  if (isParsedPolicy(value)) return value as TdxPolicy;
   if (typeof value !== "object" || value === null || Array.isArray(value)) bad("must be a JSON object");
   const input = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
@@ -280,59 +283,69 @@ export function parseTdxPolicy(value: unknown): TdxPolicy {
     if (v === undefined && (key in LIST_FIELDS || OTHER_KEYS.has(key))) continue;
     if (key in LIST_FIELDS) {
       const spec = LIST_FIELDS[key as keyof typeof LIST_FIELDS];
-      if (!Array.isArray(v)) bad(`${key} must be an array of hex strings`);
+      if (!Array.isArray(v)) bad(`${key} must be an array of hex strings`, `$.${key}`);
       out[key] = v.map((item, i) => hexOf(item, spec.bytes, `${key}[${i}]`));
     } else if (!OTHER_KEYS.has(key)) {
-      bad(`unknown key "${key}"`);
+      bad(`unknown key "${key}"`, `$.${key}`);
     }
   }
   if (input.acceptedTcbStatuses !== undefined) {
     const list = input.acceptedTcbStatuses;
     const isStatus = (s: unknown) => typeof s === "string" && (TCB_STATUSES as readonly string[]).includes(s);
-    if (!Array.isArray(list)) bad("acceptedTcbStatuses must be an array");
+    if (!Array.isArray(list)) bad("acceptedTcbStatuses must be an array", "$.acceptedTcbStatuses");
     out.acceptedTcbStatuses = list.map((item, i) => {
       if (isStatus(item)) return item;
       if (typeof item !== "object" || item === null || Array.isArray(item) || !isStatus(item.status))
-        bad(`acceptedTcbStatuses[${i}] must be one of ${TCB_STATUSES.join(", ")} or { status, advisoryIds }`);
+        bad(
+          `acceptedTcbStatuses[${i}] must be one of ${TCB_STATUSES.join(", ")} or { status, advisoryIds }`,
+          `$.acceptedTcbStatuses[${i}]`,
+        );
       for (const key of Object.keys(item))
-        if (key !== "status" && key !== "advisoryIds") bad(`acceptedTcbStatuses[${i}]: unknown key "${key}"`);
+        if (key !== "status" && key !== "advisoryIds")
+          bad(`acceptedTcbStatuses[${i}]: unknown key "${key}"`, `$.acceptedTcbStatuses[${i}].${key}`);
       const ids = (item as { advisoryIds?: unknown }).advisoryIds;
       if (ids !== undefined && (!Array.isArray(ids) || !ids.every((a) => typeof a === "string")))
-        bad(`acceptedTcbStatuses[${i}].advisoryIds must be an array of strings`);
+        bad(
+          `acceptedTcbStatuses[${i}].advisoryIds must be an array of strings`,
+          `$.acceptedTcbStatuses[${i}].advisoryIds`,
+        );
       return ids === undefined ? { status: item.status } : { status: item.status, advisoryIds: [...ids] };
     });
   }
   if (input.allowedAdvisoryIds !== undefined) {
     const list = input.allowedAdvisoryIds;
     if (!Array.isArray(list) || !list.every((s) => typeof s === "string"))
-      bad("allowedAdvisoryIds must be an array of strings");
+      bad("allowedAdvisoryIds must be an array of strings", "$.allowedAdvisoryIds");
     out.allowedAdvisoryIds = list;
   }
   if (input.allowDebug !== undefined) {
-    if (typeof input.allowDebug !== "boolean") bad("allowDebug must be a boolean");
+    if (typeof input.allowDebug !== "boolean") bad("allowDebug must be a boolean", "$.allowDebug");
     out.allowDebug = input.allowDebug;
   }
   if (input.allowedKinds !== undefined) {
     const list = input.allowedKinds;
     if (!Array.isArray(list) || !list.every((k) => k === "tdx" || k === "sgx"))
-      bad('allowedKinds must list "tdx" and/or "sgx"');
+      bad('allowedKinds must list "tdx" and/or "sgx"', "$.allowedKinds");
     out.allowedKinds = list;
   }
   for (const key of ["requireSeptVeDisable", "allowReservedAttributeBits", "rejectTrailingBytes"] as const) {
     if (input[key] === undefined) continue;
-    if (typeof input[key] !== "boolean") bad(`${key} must be a boolean`);
+    if (typeof input[key] !== "boolean") bad(`${key} must be a boolean`, `$.${key}`);
     out[key] = input[key];
   }
   if (input.minimumTcbEvaluationDataNumber !== undefined) {
     const n = input.minimumTcbEvaluationDataNumber;
     if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
-      bad("minimumTcbEvaluationDataNumber must be a non-negative integer");
+      bad(
+        "minimumTcbEvaluationDataNumber must be a non-negative integer",
+        "$.minimumTcbEvaluationDataNumber",
+      );
     out.minimumTcbEvaluationDataNumber = n;
   }
   if (input.reportData !== undefined) out.reportData = hexOf(input.reportData, 64, "reportData");
   if (input.minimumTeeTcbSvn !== undefined)
     out.minimumTeeTcbSvn = hexOf(input.minimumTeeTcbSvn, 16, "minimumTeeTcbSvn");
-  return out as TdxPolicy;
+  return markParsedPolicy(out as TdxPolicy);
 }
 
 /**
