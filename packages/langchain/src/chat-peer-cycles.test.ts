@@ -110,6 +110,16 @@ describe.each(TIERS)(
       expectVerified(full, tier);
     });
 
+    it("streamEvents (content-block protocol): message-finish and the assembled message carry the verification", async () => {
+      const events: Array<{ event: string; responseMetadata?: unknown }> = [];
+      const stream = chat(tier, { temperature: 0 }).streamEvents("Explain the attestation bundle");
+      for await (const event of stream) events.push(event as (typeof events)[number]);
+      const finish = events.find((event) => event.event === "message-finish");
+      expectVerified({ response_metadata: finish?.responseMetadata }, tier);
+      expect(events.filter((event) => event.event === "content-block-delta").length).toBeGreaterThan(2);
+      expectVerified(await stream, tier);
+    });
+
     it("streaming: true: invoke streams underneath and the message still carries the verification", async () => {
       const tokens: string[] = [];
       const message = await chat(tier, { streaming: true }).invoke("tell me about receipts", {
