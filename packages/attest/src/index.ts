@@ -12,6 +12,13 @@ export type { Check } from "./common/check.js";
 export * from "./common/errors.js";
 export { type SignatureBackend, signatureBackend, useSignatureBackend } from "./common/signatures.js";
 export {
+  type CreateVerifierOptions,
+  createVerifier,
+  type Verifier,
+  type VerifierCaches,
+  type VerifierRoots,
+} from "./common/verifier.js";
+export {
   type Certificate,
   type Crl,
   parseCertificate,

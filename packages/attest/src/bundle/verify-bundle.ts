@@ -8,6 +8,7 @@ import {
   type VerificationIssue,
 } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
+import { type Verifier, verifierOf } from "../common/verifier.js";
 import { type Certificate, parseCertificate, toPem } from "../common/x509.js";
 import type { NvidiaVerificationResult } from "../nvidia/index.js";
 import type { SevSnpProductRoots, SevSnpVerificationResult } from "../sev-snp/index.js";
@@ -51,6 +52,11 @@ export interface VerifyBundleOptions {
   readonly offline?: boolean;
   /** Expected client nonce for this request (overrides `policy.clientNonce`). */
   readonly clientNonce?: Uint8Array | string;
+  /**
+   * The verifier whose state and environment each kind's verifier uses (see `createVerifier`).
+   * Without one the call runs on fresh state.
+   */
+  readonly verifier?: Verifier;
 }
 
 /** The result of {@link verifyBundle}: one verdict, every check, and each verifier's own result. */
@@ -184,6 +190,7 @@ export async function verifyBundle(
   if (options.policy === undefined)
     throw new AttestArgumentError("bundle_policy_required", "verifyBundle needs options.policy");
   const policy = parseBundlePolicy(options.policy);
+  const verifier = verifierOf(options.verifier);
   const now = options.now;
   // No vendor service (Intel PCS, AMD KDS, NVIDIA OCSP/RIM) knows development certificates, so
   // simulated evidence is always verified offline, from what the bundle carries.
@@ -237,6 +244,7 @@ export async function verifyBundle(
       ...(policy.cpu.tdx !== undefined ? { policy: policy.cpu.tdx } : {}),
       ...(offline !== undefined ? { offline } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      verifier,
       ...(simulated && devRoots.tdx ? { roots: devRoots.tdx } : {}),
     });
     cpu = result;
@@ -260,6 +268,7 @@ export async function verifyBundle(
       ...(policy.cpu.sevSnp !== undefined ? { policy: policy.cpu.sevSnp } : {}),
       ...(offline !== undefined ? { offline } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      verifier,
       ...(simulated && devRoots.sevSnp ? { roots: devRoots.sevSnp } : {}),
     });
     cpu = result;
@@ -321,6 +330,7 @@ export async function verifyBundle(
           : {}),
       ...(offline !== undefined ? { offline } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      verifier,
       ...(simulated && devRoots.nvidia ? { roots: devRoots.nvidia } : {}),
     });
     gpus.push(result);

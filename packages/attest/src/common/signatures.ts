@@ -63,6 +63,14 @@ export function signatureBackend(): SignatureBackend {
  * @throws AttestArgumentError `signature_backend_invalid`, `signature_backend_unavailable`
  */
 export function useSignatureBackend(choice: SignatureBackend): void {
+  backend = checkSignatureBackend(choice);
+}
+
+/**
+ * Checks a backend choice: `node:crypto` is refused where Node does not provide it.
+ * @throws AttestArgumentError `signature_backend_invalid`, `signature_backend_unavailable`
+ */
+export function checkSignatureBackend(choice: SignatureBackend): SignatureBackend {
   if (choice !== "node:crypto" && choice !== "webcrypto") {
     throw new AttestArgumentError(
       "signature_backend_invalid",
@@ -75,7 +83,7 @@ export function useSignatureBackend(choice: SignatureBackend): void {
       "node:crypto is not available here (process.getBuiltinModule is missing)",
     );
   }
-  backend = choice;
+  return choice;
 }
 
 function subtle(): SubtleCrypto {

@@ -2,6 +2,7 @@ import { decodeEvidenceInput, equalBytes, fromHex, toHex } from "../common/bytes
 import { type Check, CheckList } from "../common/check.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
 import { verifyEcdsa } from "../common/signatures.js";
+import { type Verifier, verifierOf } from "../common/verifier.js";
 import { type Certificate, SignatureVerdictCache, type VerifiedChain } from "../common/x509.js";
 import {
   deviceIdentity,
@@ -50,7 +51,15 @@ export interface VerifyNvidiaOptions {
   readonly rimServiceUrl?: string;
   /** OCSP responder URL (default NVIDIA's). */
   readonly ocspUrl?: string;
+  /**
+   * The verifier whose caches and environment (roots, fetch, cache) this call uses; the options
+   * above win over its. Without one the call runs on fresh state.
+   */
+  readonly verifier?: Verifier;
 }
+
+/** The key of the NVIDIA state (its default caches) in a {@link Verifier}. */
+const NVIDIA_STATE = Symbol("peercycles.attest.nvidia");
 
 /** Summary of one RIM's verification inside a result. */
 export interface NvidiaRimSummary {
@@ -97,11 +106,9 @@ export interface NvidiaVerificationResult {
 /** What an NVIDIA policy may accept unchecked by name. */
 export type NvidiaUncheckable = "nonce" | "measurements";
 
-const defaultCache: Required<NvidiaVerifierCache> = {
-  signatures: new SignatureVerdictCache(),
-  ocsp: new OcspCache(),
-  rims: new RimCache(),
-};
+function freshCache(): Required<NvidiaVerifierCache> {
+  return { signatures: new SignatureVerdictCache(), ocsp: new OcspCache(), rims: new RimCache() };
+}
 
 function evidenceBytes(evidence: Uint8Array | string): Uint8Array {
   if (typeof evidence === "string") return fromHex(evidence);
@@ -148,7 +155,10 @@ export async function verifyNvidiaEvidence(
     throw new AttestArgumentError("nvidia_argument_invalid", "options.now must be a valid Date");
   }
   const policy = parseNvidiaPolicy(options.policy ?? {});
-  const cache = { ...defaultCache, ...options.cache };
+  const verifier = verifierOf(options.verifier);
+  const cache = { ...verifier.state(NVIDIA_STATE, freshCache), ...verifier.cache.nvidia, ...options.cache };
+  const fetch = options.fetch ?? verifier.fetch;
+  const rimRoots = options.rimRoots ?? verifier.roots.nvidiaRim;
   const spdm = parseSpdmMeasurements(evidenceBytes(evidence));
   const certs = parseDeviceCertChain(options.certChain);
   const nonce = expectedNonce(options.nonce);
@@ -172,7 +182,7 @@ export async function verifyNvidiaEvidence(
     "Device certificate chain to NVIDIA Device Identity CA",
     () =>
       verifyDeviceChain(certs, {
-        roots: options.roots ?? defaultDeviceRoots(),
+        roots: options.roots ?? verifier.roots.nvidia ?? defaultDeviceRoots(),
         now: options.now,
         cache: cache.signatures,
       }),
@@ -243,7 +253,7 @@ export async function verifyNvidiaEvidence(
     const statuses = await runCheck(list, "device_ocsp", "Device certificates not revoked (OCSP)", () =>
       checkRevocation(chain.path, {
         now: options.now,
-        fetch: options.fetch ?? globalThis.fetch,
+        fetch: fetch ?? globalThis.fetch,
         cache: cache.ocsp,
         url: options.ocspUrl,
         label: "NVIDIA device",
@@ -263,8 +273,7 @@ export async function verifyNvidiaEvidence(
       if (!id) continue;
       const hit = cache.rims.get(id);
       const rim =
-        hit ??
-        (await fetchRim(id, { fetch: options.fetch ?? globalThis.fetch, baseUrl: options.rimServiceUrl }));
+        hit ?? (await fetchRim(id, { fetch: fetch ?? globalThis.fetch, baseUrl: options.rimServiceUrl }));
       if (!hit) fetched.set(rim, id);
       rims.push(rim);
     }
@@ -273,9 +282,9 @@ export async function verifyNvidiaEvidence(
   for (const rim of rims) {
     const result = await verifyRim(rim, {
       now: options.now,
-      rimRoots: options.rimRoots,
+      rimRoots,
       offline: options.offline,
-      fetch: options.fetch,
+      fetch,
       ocspCache: cache.ocsp,
       signatureCache: cache.signatures,
     });

@@ -52,6 +52,3 @@ export class SevSnpCache {
     this.signatures.clear();
   }
 }
-
-/** The module-level cache used when the caller passes none (bounded; verified items only). */
-export const defaultSevSnpCache = new SevSnpCache();

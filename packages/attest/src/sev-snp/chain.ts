@@ -12,9 +12,20 @@ import { AMD_SEV_SNP_ROOTS, SEV_SNP_PRODUCTS, type SevSnpProduct, type SevSnpPro
 /** Certificates as DER bytes, PEM text (any number of blocks) or PEM bytes. */
 export type CertificateInput = Uint8Array | string;
 
-/** The single certificate of a pinned PEM constant (a trust anchor: parsed once per process). */
+const PINNED_PEMS: ReadonlySet<string> = new Set(
+  SEV_SNP_PRODUCTS.flatMap((product) => {
+    const roots = AMD_SEV_SNP_ROOTS[product];
+    return [roots.ark, roots.ask, roots.asvk];
+  }),
+);
+
+/**
+ * The single certificate of a root PEM: one of the package's pinned AMD constants (a trust anchor,
+ * parsed once per process), or a caller's root, parsed like any certificate and never registered as
+ * an anchor (a caller's roots do not outlive its call).
+ */
 export function pinnedCertificate(pem: string): Certificate {
-  const parsed = pinnedCertificates(pem);
+  const parsed = PINNED_PEMS.has(pem) ? pinnedCertificates(pem) : parseCertificates(pem);
   if (parsed.length !== 1)
     throw new AttestArgumentError(
       "snp_roots_invalid",
@@ -29,9 +40,9 @@ export function pinnedCertificate(pem: string): Certificate {
  * VCEK) then costs byte comparisons, not RSA-4096 certificate parses. A malformed custom root is
  * skipped here and reported where it is used.
  */
-export function pinSevSnpRoots(roots?: Partial<Readonly<Record<SevSnpProduct, SevSnpProductRoots>>>): void {
+export function pinSevSnpRoots(): void {
   for (const product of SEV_SNP_PRODUCTS) {
-    const trust = roots?.[product] ?? AMD_SEV_SNP_ROOTS[product];
+    const trust = AMD_SEV_SNP_ROOTS[product];
     for (const pem of [trust.ark, trust.ask, trust.asvk]) {
       try {
         pinnedCertificates(pem);

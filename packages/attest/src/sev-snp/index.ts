@@ -7,7 +7,7 @@
  * const result = await verifySevSnpReport(reportBytes, { vcek: vcekDer, now: new Date(), policy: { measurements: [expected] } });
  * ```
  */
-export { defaultSevSnpCache, SevSnpCache } from "./cache.js";
+export { SevSnpCache } from "./cache.js";
 export {
   type CertificateInput,
   type SevSnpKeyChainOptions,

@@ -3,8 +3,9 @@ import { type Check, CheckList } from "../common/check.js";
 import { isEcdsaScalarInRange } from "../common/ecdsa-signature.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
 import { verifyEcdsa } from "../common/signatures.js";
+import { type Verifier, verifierOf } from "../common/verifier.js";
 import { type Certificate, isRevoked, parseCertificates, parseCrl, verifyCrl } from "../common/x509.js";
-import { defaultSevSnpCache, type SevSnpCache } from "./cache.js";
+import { SevSnpCache } from "./cache.js";
 import {
   type CertificateInput,
   commonName,
@@ -45,9 +46,17 @@ export interface SevSnpVerifyOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** Trust roots per product (PEM); replaces the pinned AMD roots for the products given. */
   readonly roots?: Partial<Readonly<Record<SevSnpProduct, SevSnpProductRoots>>>;
-  /** Verified-item cache; `false` disables caching. Default: a bounded module-level cache. */
+  /** Verified-item cache; `false` disables caching. Default: the verifier's (fresh per call without one). */
   readonly cache?: SevSnpCache | false;
+  /**
+   * The verifier whose state and environment (roots, fetch, cache) this call uses; the options
+   * above win over its. Without one the call runs on fresh state.
+   */
+  readonly verifier?: Verifier;
 }
+
+/** The key of the SEV-SNP state (its default cache) in a {@link Verifier}. */
+const SEV_SNP_STATE = Symbol("peercycles.attest.sev-snp");
 
 /** Decoded TCB components as reported (`fmc` only on Turin). */
 export interface SevSnpTcbResult {
@@ -176,7 +185,12 @@ export async function verifySevSnpReport(
   }
   const policy = parseSevSnpPolicy(options.policy ?? {});
   const report = input instanceof Uint8Array ? parseSevSnpReport(input) : input;
-  const cache = options.cache === false ? undefined : (options.cache ?? defaultSevSnpCache);
+  const verifier = verifierOf(options.verifier);
+  const roots = options.roots ?? verifier.roots.sevSnp;
+  const cache =
+    options.cache === false
+      ? undefined
+      : (options.cache ?? verifier.cache.sevSnp ?? verifier.state(SEV_SNP_STATE, () => new SevSnpCache()));
   const now = options.now;
   const list = new CheckList();
   list.pass(
@@ -186,7 +200,7 @@ export async function verifySevSnpReport(
   );
 
   // Certificates: the leaf (an EC key that is not a CA) and any ASK/ASVK/ARK that came with it.
-  pinSevSnpRoots(options.roots);
+  pinSevSnpRoots();
   const suppliedKeys = toCertificates(options.vcek);
   const supplied = [...suppliedKeys, ...toCertificates(options.chain)];
   let leaf = supplied.find((cert) => cert.publicKey.kind === "ec" && !cert.isCa);
@@ -206,7 +220,11 @@ export async function verifySevSnpReport(
   const fromCpuid = report.cpuidProduct;
   let product = options.product ?? fromCpuid ?? (leaf ? productFromIssuer(leaf) : undefined);
 
-  const kds = new KdsClient({ fetch: options.fetch, offline: options.offline, cache: cache?.kds });
+  const kds = new KdsClient({
+    fetch: options.fetch ?? verifier.fetch,
+    offline: options.offline,
+    cache: cache?.kds,
+  });
   let fetchedUrl: string | undefined;
   if (!leaf) {
     if (report.keyInfo.signingKey === "vlek") {
@@ -316,7 +334,7 @@ export async function verifySevSnpReport(
           now,
           supplied: others,
           chainGiven: options.chain !== undefined,
-          roots: options.roots,
+          roots,
           cache,
         })
       : undefined;

@@ -1,6 +1,7 @@
 import { readVector, readVectorJson, readVectorText } from "@peercycles/internal-vectors";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../common/bytes.js";
+import { createVerifier } from "../common/verifier.js";
 import { type PcsCollateralInput, parseQeIdentity, type QuoteCollateralV3 } from "./collateral.js";
 import { parseTdxQuote } from "./quote.js";
 import { matchQeIdentity } from "./tcb-status.js";
@@ -331,18 +332,23 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     const quote = readVector(`${PHALA}/tdx_quote`);
     const collateral = readVectorText(`${PHALA}/tdx_quote_collateral.json`);
     clearTdxCaches();
-    const cold = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z" });
-    const warm = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z" });
-    expect(warm.checks.some((c) => c.id === "collateral_cached")).toBe(true);
-    const strip = (r: TdxVerificationResult) => ({
-      ...r,
-      checks: r.checks.filter((c) => c.id !== "collateral_cached").map((c) => ({ ...c, detail: undefined })),
-    });
-    expect(strip(warm)).toEqual(strip(cold));
+    // Without a verifier every call runs on fresh state: identical results whatever ran before.
+    const first = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z" });
+    const second = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z" });
+    expect(second).toEqual(first);
+    expect(first.collateralCached).toBe(false);
+    // A verifier keeps what it verified: the same checks and verdict, and a separate field says so.
+    const verifier = createVerifier();
+    const cold = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z", verifier });
+    const warm = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z", verifier });
+    expect(cold.collateralCached).toBe(false);
+    expect(warm.collateralCached).toBe(true);
+    expect({ ...warm, collateralCached: false }).toEqual(cold);
+    expect(cold).toEqual(first);
     // Outside the window the cache is not used: the expiry is reported again.
-    const late = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:36Z" });
+    const late = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:36Z", verifier });
     expect(late.verified).toBe(false);
-    expect(late.checks.some((c) => c.id === "collateral_cached")).toBe(false);
+    expect(late.collateralCached).toBe(false);
   });
 
   it("an unparseable quote throws EvidenceParseError; malformed collateral throws collateral_malformed", async () => {

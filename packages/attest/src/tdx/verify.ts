@@ -13,6 +13,7 @@ import {
   type SignatureCheck,
   startEcdsaVerify,
 } from "../common/signatures.js";
+import { type Verifier, verifierOf } from "../common/verifier.js";
 import {
   type Certificate,
   type Crl,
@@ -86,6 +87,11 @@ export interface VerifyTdxOptions {
   readonly pcsBaseUrl?: string;
   /** Collateral cache for the fetcher. */
   readonly cache?: TdxCollateralCache;
+  /**
+   * The verifier whose state (collateral already verified) and environment (roots, fetch, cache)
+   * this call uses; the options above win over its. Without one the call runs on fresh state.
+   */
+  readonly verifier?: Verifier;
 }
 
 /** What a TDX caller may accept unchecked by name (see `allowUnchecked`). */
@@ -116,6 +122,11 @@ export interface TdxVerificationResult extends TdxPolicyFacts {
   /** Policy violations only (also in `errors`). */
   readonly policyViolations: readonly VerificationIssue[];
   /**
+   * True when the collateral was verified before by the same verifier (same bytes and roots, `now`
+   * inside its window) and not again. The checks and the verdict are the same either way.
+   */
+  readonly collateralCached: boolean;
+  /**
    * Checks not done that the caller accepted by name (`allowUnchecked`, or the policy's
    * `requireSeptVeDisable: false` / `allowReservedAttributeBits: true` where this quote needed
    * them), e.g. `["tcb"]`, `["sept_ve_disable"]`.
@@ -141,9 +152,41 @@ interface VerifiedCollateral {
   readonly qeSigner: Certificate;
 }
 
-const verifiedCollateral = new Map<number, Array<{ parts: readonly string[]; value: VerifiedCollateral }>>();
-let verifiedCollateralCount = 0;
 const VERIFIED_COLLATERAL_LIMIT = 64;
+
+/**
+ * Collateral already verified, by its exact bytes (and roots): per verifier, never per process, so
+ * one verifier's history never reaches another's results. A hit replays the same checks a fresh
+ * verification passes; only the result's `collateralCached` says it was one.
+ */
+class VerifiedCollateralStore {
+  private readonly buckets = new Map<
+    number,
+    Array<{ parts: readonly string[]; value: VerifiedCollateral }>
+  >();
+  private count = 0;
+
+  find(hash: number, parts: readonly string[]): VerifiedCollateral | undefined {
+    return this.buckets
+      .get(hash)
+      ?.find((e) => e.parts.length === parts.length && e.parts.every((part, i) => part === parts[i]))?.value;
+  }
+
+  add(hash: number, parts: readonly string[], value: VerifiedCollateral): void {
+    if (this.count >= VERIFIED_COLLATERAL_LIMIT) {
+      this.buckets.clear();
+      this.count = 0;
+    }
+    const bucket = this.buckets.get(hash) ?? [];
+    bucket.push({ parts, value });
+    this.buckets.set(hash, bucket);
+    this.count++;
+  }
+}
+
+/** The key of the TDX state in a {@link Verifier}. */
+const TDX_STATE = Symbol("peercycles.attest.tdx");
+
 let defaultRoots: Certificate[] | undefined;
 
 /**
@@ -152,8 +195,6 @@ let defaultRoots: Certificate[] | undefined;
  */
 export function clearTdxCaches(): void {
   chainVerdicts.clear();
-  verifiedCollateral.clear();
-  verifiedCollateralCount = 0;
   pckChains.clear();
   pemChains.clear();
   clearPckExtensionCache();
@@ -639,6 +680,7 @@ interface CollateralLookup {
 }
 
 function lookupCollateral(
+  store: VerifiedCollateralStore,
   input: TdxCollateralInput,
   roots: readonly Certificate[],
   now: Date,
@@ -650,9 +692,7 @@ function lookupCollateral(
   };
   const parts = [rootsKey(roots), ...collateralKey(input, normalize)];
   const hash = hashParts(parts);
-  const entry = verifiedCollateral
-    .get(hash)
-    ?.find((e) => e.parts.length === parts.length && e.parts.every((part, i) => part === parts[i]))?.value;
+  const entry = store.find(hash, parts);
   const t = now.getTime();
   const hit = entry && t >= entry.notBefore && t <= entry.notAfter ? entry : undefined;
   let bodies: { tcbInfo: TcbInfo; qeIdentity: QeIdentity } | undefined;
@@ -665,6 +705,7 @@ function lookupCollateral(
 }
 
 async function verifyCollateralItems(
+  store: VerifiedCollateralStore,
   lookup: CollateralLookup,
   roots: readonly Certificate[],
   now: Date,
@@ -673,8 +714,8 @@ async function verifyCollateralItems(
 ): Promise<VerifiedCollateral | undefined> {
   const { hit } = lookup;
   if (hit) {
-    list.pass("collateral_cached", "Collateral verified (cached: same bytes, inside its validity window)");
-    for (const [id, label] of COLLATERAL_CHECKS) list.pass(id, label, "cached");
+    // The checks a fresh verification of these bytes passes (none carries a detail).
+    for (const [id, label] of COLLATERAL_CHECKS) list.pass(id, label);
     return hit;
   }
   const collateral = lookup.normalize();
@@ -793,14 +834,7 @@ async function verifyCollateralItems(
     tcbSigner,
     qeSigner,
   };
-  if (verifiedCollateralCount >= VERIFIED_COLLATERAL_LIMIT) {
-    verifiedCollateral.clear();
-    verifiedCollateralCount = 0;
-  }
-  const bucket = verifiedCollateral.get(lookup.hash) ?? [];
-  bucket.push({ parts: lookup.parts, value: verified });
-  verifiedCollateral.set(lookup.hash, bucket);
-  verifiedCollateralCount++;
+  store.add(lookup.hash, lookup.parts, verified);
   return verified;
 }
 
@@ -1132,7 +1166,9 @@ export async function verifyTdxQuote(
       : {}),
   };
   const parsed = parseTdxQuote(quote);
-  const roots = resolveRoots(options.roots);
+  const verifier = verifierOf(options.verifier);
+  const store = verifier.state(TDX_STATE, () => new VerifiedCollateralStore());
+  const roots = resolveRoots(options.roots ?? verifier.roots.tdx);
   const list = new CheckList();
   list.pass(
     "quote_structure",
@@ -1144,7 +1180,7 @@ export async function verifyTdxQuote(
   const wantsCollateral = options.signaturesOnly !== true;
   let lookup =
     wantsCollateral && options.collateral !== undefined
-      ? lookupCollateral(options.collateral, roots, now)
+      ? lookupCollateral(store, options.collateral, roots, now)
       : undefined;
   const prefetched = prefetchSignatures(
     jobs,
@@ -1166,6 +1202,7 @@ export async function verifyTdxQuote(
   let tcb: TcbEvaluation | null = null;
   let evaluatedCollateral: VerifiedCollateral | undefined;
   let collateralWindow: TdxVerificationResult["collateralWindow"] = null;
+  let collateralCached = false;
   let tcbStatus: TcbStatus = "NotEvaluated";
   const cannotFetch = options.collateral === undefined && (!stage.pck || !stage.pckCa);
   if (options.signaturesOnly || cannotFetch) {
@@ -1191,17 +1228,18 @@ export async function verifyTdxQuote(
           ca: /Processor/i.test(stage.pckCa.subject) ? "processor" : "platform",
         },
         {
-          fetch: options.fetch,
+          fetch: options.fetch ?? verifier.fetch,
           baseUrl: options.pcsBaseUrl,
-          cache: options.cache,
+          cache: options.cache ?? verifier.cache.tdx,
           offline: options.offline,
           now,
         },
       );
-      lookup = lookupCollateral(fetched, roots, now);
+      lookup = lookupCollateral(store, fetched, roots, now);
       if (!lookup.hit) await prefetchSignatures(jobs, roots, parsed, lookup.normalize);
     }
-    const verified = await verifyCollateralItems(lookup, roots, now, list, jobs);
+    const verified = await verifyCollateralItems(store, lookup, roots, now, list, jobs);
+    collateralCached = lookup.hit !== undefined;
     evaluatedCollateral = verified;
     if (verified) {
       collateralWindow = {
@@ -1334,6 +1372,7 @@ export async function verifyTdxQuote(
     checks: list.checks,
     tcb,
     collateralWindow,
+    collateralCached,
     policyViolations,
     unchecked,
   };
