@@ -58,8 +58,9 @@ export function signatureBackend(): SignatureBackend {
 }
 
 /**
- * Chooses the backend (tests run the real vectors through both). `node:crypto` is refused where
- * Node does not provide it.
+ * Chooses the process's default backend (tests run the real vectors through both). A verifier made
+ * with `createVerifier({ backend })` uses its own and leaves this one alone. `node:crypto` is
+ * refused where Node does not provide it.
  * @throws AttestArgumentError `signature_backend_invalid`, `signature_backend_unavailable`
  */
 export function useSignatureBackend(choice: SignatureBackend): void {
@@ -114,7 +115,7 @@ export function pinPublicKey(material: Uint8Array): void {
 /** The cached key for (backend, algorithm, material), made by `make` on a miss. */
 function remember<T>(prefix: string, material: Uint8Array, make: () => T): T {
   const materialKey = bytesKey(material);
-  const key = `${backend}\u0000${prefix}\u0000${materialKey}`;
+  const key = `${prefix}\u0000${materialKey}`;
   const store = pinnedMaterial.has(materialKey) ? pinnedKeys : keyCache;
   if (store.has(key)) return store.get(key) as T;
   if (store === keyCache && keyCache.size >= KEY_CACHE_LIMIT)
@@ -243,6 +244,7 @@ export function startEcdsaVerify(
   publicKey: Uint8Array,
   signature: Uint8Array,
   data: Uint8Array,
+  choice: SignatureBackend = backend,
 ): SignatureCheck {
   if (signature.length !== 2 * COORDINATE_SIZE[curve]) return REJECTED;
   let point: Uint8Array;
@@ -253,7 +255,7 @@ export function startEcdsaVerify(
   }
   const importRaw = () =>
     subtle().importKey("raw", point as BufferSource, { name: "ECDSA", namedCurve: curve }, false, ["verify"]);
-  if (backend === "node:crypto" && nodeCrypto) {
+  if (choice === "node:crypto" && nodeCrypto) {
     return curve === "P-256"
       ? nodeP256Verify(nodeCrypto, hash, point, signature, data)
       : nodeP384Verify(nodeCrypto, hash, point, signature, data, importRaw);
@@ -277,8 +279,9 @@ export function verifyEcdsa(
   publicKey: Uint8Array,
   signature: Uint8Array,
   data: Uint8Array,
+  choice: SignatureBackend = backend,
 ): Promise<boolean> {
-  return startEcdsaVerify(curve, hash, publicKey, signature, data).valid;
+  return startEcdsaVerify(curve, hash, publicKey, signature, data, choice).valid;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,8 +312,9 @@ async function verifyRsa(
   saltLength: number,
   signature: Uint8Array,
   data: Uint8Array,
+  choice: SignatureBackend,
 ): Promise<boolean> {
-  if (backend === "node:crypto" && nodeCrypto) {
+  if (choice === "node:crypto" && nodeCrypto) {
     const crypto = nodeCrypto;
     try {
       const key = remember("rsa", publicKey.spki, () =>
@@ -356,8 +360,9 @@ export function verifyRsaPss(
   saltLength: number,
   signature: Uint8Array,
   data: Uint8Array,
+  choice: SignatureBackend = backend,
 ): Promise<boolean> {
-  return verifyRsa("RSA-PSS", publicKey, hash, saltLength, signature, data);
+  return verifyRsa("RSA-PSS", publicKey, hash, saltLength, signature, data, choice);
 }
 
 /** Verifies an RSASSA-PKCS1-v1_5 signature. */
@@ -366,6 +371,7 @@ export function verifyRsaPkcs1(
   hash: HashName,
   signature: Uint8Array,
   data: Uint8Array,
+  choice: SignatureBackend = backend,
 ): Promise<boolean> {
-  return verifyRsa("RSASSA-PKCS1-v1_5", publicKey, hash, 0, signature, data);
+  return verifyRsa("RSASSA-PKCS1-v1_5", publicKey, hash, 0, signature, data, choice);
 }

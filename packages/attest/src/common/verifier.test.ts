@@ -1,8 +1,9 @@
 import { readVector, readVectorText } from "@peercycles/internal-vectors";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { verifySevSnpReport } from "../sev-snp/index.js";
 import { verifyTdxQuote } from "../tdx/index.js";
 import { AttestError } from "./errors.js";
+import { signatureBackend } from "./signatures.js";
 import { createVerifier } from "./verifier.js";
 
 const PHALA = "tdx/phala-dcap-qvl";
@@ -57,6 +58,31 @@ describe("createVerifier", () => {
       }),
     ).rejects.toMatchObject({ retryable: true });
     expect(fetched).toBeGreaterThan(0);
+  });
+
+  it("checks signatures on its own backend, leaving the process's alone", async () => {
+    const quote = readVector(`${PHALA}/tdx_quote`);
+    const collateral = readVectorText(`${PHALA}/tdx_quote_collateral.json`);
+    const before = signatureBackend();
+    const subtleVerify = vi.spyOn(globalThis.crypto.subtle, "verify");
+    try {
+      const onNode = await verifyTdxQuote(quote, {
+        collateral,
+        now: TDX_NOW,
+        verifier: createVerifier({ backend: "node:crypto" }),
+      });
+      expect(subtleVerify).not.toHaveBeenCalled();
+      const onWeb = await verifyTdxQuote(quote, {
+        collateral,
+        now: TDX_NOW,
+        verifier: createVerifier({ backend: "webcrypto" }),
+      });
+      expect(subtleVerify).toHaveBeenCalled();
+      expect(onWeb).toEqual(onNode);
+      expect(signatureBackend()).toBe(before);
+    } finally {
+      subtleVerify.mockRestore();
+    }
   });
 
   it("refuses an unknown signature backend", () => {

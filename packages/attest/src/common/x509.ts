@@ -8,6 +8,7 @@ import {
   type EcCurve,
   type HashName,
   pinPublicKey,
+  type SignatureBackend,
   verifyEcdsa,
   verifyRsaPkcs1,
   verifyRsaPss,
@@ -616,6 +617,7 @@ export async function verifySignedData(
   params: Uint8Array | undefined,
   signature: Uint8Array,
   data: Uint8Array,
+  backend?: SignatureBackend,
 ): Promise<boolean> {
   if (
     algorithm === OID.ecdsaWithSha256 ||
@@ -630,16 +632,22 @@ export async function verifySignedData(
           ? "SHA-384"
           : "SHA-512";
     const raw = derSignatureToRaw(signer.curve, signature);
-    return raw !== null && verifyEcdsa(signer.curve, hash, signer.point, raw, data);
+    return raw !== null && verifyEcdsa(signer.curve, hash, signer.point, raw, data, backend);
   }
   if (algorithm === OID.rsaPss) {
     if (signer.kind !== "rsa") return false;
     const pss = rsaPssParams(params);
-    return pss !== null && verifyRsaPss(signer, pss.hash, pss.saltLength, signature, data);
+    return pss !== null && verifyRsaPss(signer, pss.hash, pss.saltLength, signature, data, backend);
   }
   if (algorithm === OID.sha256WithRsa || algorithm === OID.sha384WithRsa) {
     if (signer.kind !== "rsa") return false;
-    return verifyRsaPkcs1(signer, algorithm === OID.sha256WithRsa ? "SHA-256" : "SHA-384", signature, data);
+    return verifyRsaPkcs1(
+      signer,
+      algorithm === OID.sha256WithRsa ? "SHA-256" : "SHA-384",
+      signature,
+      data,
+      backend,
+    );
   }
   return false;
 }
@@ -660,7 +668,11 @@ export function clearAnchorVerdicts(): void {
  * Whether `issuer`'s key signed `cert`. When both are trust anchors ({@link pinnedCertificates}) the
  * verdict is computed once per process.
  */
-export function verifyCertificateSignature(cert: Certificate, issuer: Certificate): Promise<boolean> {
+export function verifyCertificateSignature(
+  cert: Certificate,
+  issuer: Certificate,
+  backend?: SignatureBackend,
+): Promise<boolean> {
   const check = () =>
     verifySignedData(
       issuer.publicKey,
@@ -668,6 +680,7 @@ export function verifyCertificateSignature(cert: Certificate, issuer: Certificat
       cert.signatureParams,
       cert.signature,
       cert.tbs,
+      backend,
     );
   if (!anchorSet.has(cert) || !anchorSet.has(issuer)) return check();
   let byIssuer = anchorSignatures.get(cert);
@@ -747,6 +760,8 @@ export interface ChainOptions {
   readonly checkValidity?: boolean;
   /** Vendor extensions the caller processes itself, accepted when marked critical. */
   readonly criticalExtensions?: readonly string[];
+  /** Where the signatures are checked (default: the process's, `signatureBackend()`). */
+  readonly backend?: SignatureBackend;
 }
 
 export interface VerifiedChain {
@@ -886,7 +901,7 @@ function checkIssuerRole(issuer: Certificate, options: ChainOptions): void {
 async function checkLink(child: Certificate, issuer: Certificate, options: ChainOptions): Promise<void> {
   checkIssuerRole(issuer, options);
   if (options.cache?.has(child.der, issuer.der)) return;
-  if (!(await verifyCertificateSignature(child, issuer))) {
+  if (!(await verifyCertificateSignature(child, issuer, options.backend))) {
     throw new EvidenceInvalidError(
       "certificate_signature_invalid",
       `${options.label} chain: signature on "${child.subject}" does not verify with "${issuer.subject}"`,
@@ -898,7 +913,7 @@ async function checkLink(child: Certificate, issuer: Certificate, options: Chain
 async function checkSelfSigned(root: Certificate, options: ChainOptions): Promise<void> {
   checkIssuerRole(root, options);
   if (options.cache?.has(root.der, root.der)) return;
-  if (!(await verifyCertificateSignature(root, root))) {
+  if (!(await verifyCertificateSignature(root, root, options.backend))) {
     throw new EvidenceInvalidError(
       "certificate_signature_invalid",
       `${options.label} root "${root.subject}" is not validly self-signed`,
@@ -1021,6 +1036,7 @@ export async function verifyCrl(
   now: Date,
   label: string,
   cache?: SignatureVerdictCache,
+  backend?: SignatureBackend,
 ): Promise<void> {
   if (crl.issuer !== issuer.subject) {
     throw new EvidenceInvalidError(
@@ -1042,6 +1058,7 @@ export async function verifyCrl(
         crl.signatureParams,
         crl.signature,
         crl.tbs,
+        backend,
       ))
     ) {
       throw new EvidenceInvalidError(

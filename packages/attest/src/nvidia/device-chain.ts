@@ -1,5 +1,6 @@
 import { fromBase64, toHex } from "../common/bytes.js";
 import { AttestError, EvidenceInvalidError, EvidenceParseError } from "../common/errors.js";
+import type { SignatureBackend } from "../common/signatures.js";
 import {
   type Certificate,
   parseCertificates,
@@ -145,6 +146,8 @@ export interface DeviceChainOptions {
   readonly roots: readonly Certificate[];
   readonly now: Date;
   readonly cache?: SignatureVerdictCache;
+  /** Where the signatures are checked (default: the process's). */
+  readonly backend?: SignatureBackend;
 }
 
 /**
@@ -186,6 +189,7 @@ export async function verifyDeviceChain(
       now: options.now,
       cache: options.cache,
       label: "NVIDIA device",
+      backend: options.backend,
     });
     checkDeviceRoles(chain);
     // Only a verified chain is remembered, for the same leaf, intermediates and roots objects; the

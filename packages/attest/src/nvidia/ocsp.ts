@@ -5,6 +5,7 @@ import type * as Pkijs from "pkijs";
 import { equalBytes, toHex } from "../common/bytes.js";
 import { AttestError, CollateralUnavailableError, EvidenceInvalidError } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
+import type { SignatureBackend } from "../common/signatures.js";
 import {
   type Certificate,
   OID,
@@ -149,6 +150,8 @@ export interface OcspCheckOptions {
   readonly nonce?: Uint8Array;
   /** Seconds of clock skew tolerated on thisUpdate/nextUpdate (default 300). */
   readonly skewSeconds?: number;
+  /** Where the signatures are checked (default: the process's). */
+  readonly backend?: SignatureBackend;
 }
 
 /**
@@ -192,6 +195,7 @@ export async function checkOcspResponse(
       basic.signatureAlgorithm.algorithmParams,
       signature,
       tbs,
+      options.backend,
     )
   )
     signer = issuer;
@@ -199,7 +203,7 @@ export async function checkOcspResponse(
     if (signer) break;
     const responder = parseCertificate(new Uint8Array(candidate.toSchema().toBER()));
     if (responder.issuer !== issuer.subject || !hasOcspSigning(pkijs, responder)) continue;
-    if (!(await verifyCertificateSignature(responder, issuer))) continue;
+    if (!(await verifyCertificateSignature(responder, issuer, options.backend))) continue;
     const t = options.now.getTime();
     if (t < responder.notBefore.getTime() || t > responder.notAfter.getTime()) continue;
     if (
@@ -209,6 +213,7 @@ export async function checkOcspResponse(
         basic.signatureAlgorithm.algorithmParams,
         signature,
         tbs,
+        options.backend,
       )
     )
       signer = responder;
@@ -326,6 +331,8 @@ export interface RevocationOptions {
   readonly url?: string;
   /** Label for messages ("GPU device", "RIM signer"). */
   readonly label: string;
+  /** Where the signatures are checked (default: the process's). */
+  readonly backend?: SignatureBackend;
 }
 
 /**
@@ -371,7 +378,11 @@ export async function checkRevocation(
         `${options.label}: OCSP responder answered HTTP ${response.status}`,
       );
     }
-    const status = await checkOcspResponse(bytes, cert, issuer, { now: options.now, nonce });
+    const status = await checkOcspResponse(bytes, cert, issuer, {
+      now: options.now,
+      nonce,
+      ...(options.backend ? { backend: options.backend } : {}),
+    });
     if (status.status === "revoked") {
       throw new EvidenceInvalidError(
         "nvidia_certificate_revoked",

@@ -3,6 +3,7 @@ import { toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { AttestError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
+import type { SignatureBackend } from "../common/signatures.js";
 import { type Certificate, type SignatureVerdictCache, verifyCertificateChain } from "../common/x509.js";
 import { chainCode, RIM_CHAIN_CODES } from "./certificate-codes.js";
 import { checkRevocation, type OcspCache } from "./ocsp.js";
@@ -62,6 +63,8 @@ export interface VerifyRimOptions {
   readonly fetch?: typeof fetch;
   readonly ocspCache?: OcspCache;
   readonly signatureCache?: SignatureVerdictCache;
+  /** Where the signer chain's signatures are checked (default: the process's). */
+  readonly backend?: SignatureBackend;
 }
 
 /** RIM texts whose XML signature verified (time-independent), keyed by SHA-256 of the text. */
@@ -219,6 +222,7 @@ export async function verifyRim(rim: Rim, options: VerifyRimOptions): Promise<Ri
         now: options.now,
         cache: options.signatureCache,
         label: "RIM signer",
+        backend: options.backend,
       });
     } catch (error) {
       const code = AttestError.isInstance(error) ? chainCode(RIM_CHAIN_CODES, error.code) : undefined;
@@ -237,6 +241,7 @@ export async function verifyRim(rim: Rim, options: VerifyRimOptions): Promise<Ri
         fetch: fetchImpl,
         cache: options.ocspCache,
         label: "RIM signer",
+        backend: options.backend,
       }),
     );
     revocationChecked = statuses !== undefined;

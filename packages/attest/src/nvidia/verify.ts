@@ -185,6 +185,7 @@ export async function verifyNvidiaEvidence(
         roots: options.roots ?? verifier.roots.nvidia ?? defaultDeviceRoots(),
         now: options.now,
         cache: cache.signatures,
+        backend: verifier.backend,
       }),
   );
   const device = deviceIdentity(chain?.path ?? certs);
@@ -223,6 +224,7 @@ export async function verifyNvidiaEvidence(
           leaf.publicKey.point,
           spdm.response.signature,
           spdm.signedBytes,
+          verifier.backend,
         ))
       ) {
         throw new EvidenceInvalidError(
@@ -257,6 +259,7 @@ export async function verifyNvidiaEvidence(
         cache: cache.ocsp,
         url: options.ocspUrl,
         label: "NVIDIA device",
+        backend: verifier.backend,
       }),
     );
     deviceRevocationChecked = statuses !== undefined;
@@ -287,6 +290,7 @@ export async function verifyNvidiaEvidence(
       fetch,
       ocspCache: cache.ocsp,
       signatureCache: cache.signatures,
+      backend: verifier.backend,
     });
     rimResults.push(result);
     for (const check of result.checks) {

@@ -1,5 +1,6 @@
 import { bytesKey, equalBytes } from "../common/bytes.js";
 import { AttestArgumentError, EvidenceInvalidError } from "../common/errors.js";
+import type { SignatureBackend } from "../common/signatures.js";
 import {
   type Certificate,
   parseCertificates,
@@ -177,6 +178,8 @@ export interface SevSnpKeyChainOptions {
   readonly chainGiven?: boolean;
   readonly roots?: Partial<Readonly<Record<SevSnpProduct, SevSnpProductRoots>>>;
   readonly cache?: SevSnpCache;
+  /** Where the signatures are checked (default: the process's). */
+  readonly backend?: SignatureBackend;
 }
 
 export interface SevSnpVerifiedKeyChain {
@@ -282,11 +285,12 @@ export async function verifySevSnpKeyChain(
   // verdicts are then reported link by link, leaf first, as a path builder would.
   const signatures = options.cache?.signatures;
   const link = async (child: Certificate, parent: Certificate) =>
-    signatures?.has(child.der, parent.der) === true || (await verifyCertificateSignature(child, parent));
+    signatures?.has(child.der, parent.der) === true ||
+    (await verifyCertificateSignature(child, parent, options.backend));
   const [leafOk, issuerOk, arkOk] = await Promise.all([
     link(leaf, issuer),
     link(issuer, ark),
-    verifyCertificateSignature(ark, ark),
+    verifyCertificateSignature(ark, ark, options.backend),
   ]);
   if (!leafOk) {
     throw new EvidenceInvalidError(

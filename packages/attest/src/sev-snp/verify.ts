@@ -336,6 +336,7 @@ export async function verifySevSnpReport(
           chainGiven: options.chain !== undefined,
           roots,
           cache,
+          backend: verifier.backend,
         })
       : undefined;
   chainTask?.catch(() => undefined);
@@ -350,7 +351,14 @@ export async function verifySevSnpReport(
       throw new EvidenceInvalidError("snp_vcek_key_invalid", `the ${keyLabel} key is not an ECDSA P-384 key`);
     }
     const raw = reportSignatureRaw(report);
-    const valid = await verifyEcdsa("P-384", "SHA-384", vcek.publicKey.point, raw, report.signedSpan);
+    const valid = await verifyEcdsa(
+      "P-384",
+      "SHA-384",
+      vcek.publicKey.point,
+      raw,
+      report.signedSpan,
+      verifier.backend,
+    );
     if (!valid) {
       throw new EvidenceInvalidError(
         "snp_report_signature_invalid",
@@ -391,7 +399,7 @@ export async function verifySevSnpReport(
             "the CRL cannot be checked without a verified chain",
           );
         const crl = parseCrl(crlBytes);
-        await verifyCrl(crl, ark, now, "AMD KDS", cache?.signatures);
+        await verifyCrl(crl, ark, now, "AMD KDS", cache?.signatures, verifier.backend);
         for (const cert of [vcek, ...chainIntermediates]) {
           if (cert.issuer === crl.issuer && cert.subject !== cert.issuer && isRevoked(crl, cert)) {
             throw new EvidenceInvalidError(

@@ -10,6 +10,7 @@ import {
 import {
   clearKeyCaches,
   derSignatureToRaw,
+  type SignatureBackend,
   type SignatureCheck,
   startEcdsaVerify,
 } from "../common/signatures.js";
@@ -354,6 +355,8 @@ function parseRoots(roots: VerifyTdxOptions["roots"]): Certificate[] {
  * check later awaits the same promise instead of verifying again.
  */
 class SignatureJobs {
+  /** Where this verification checks its signatures (default: the process's). */
+  constructor(readonly backend?: SignatureBackend) {}
   private readonly jobs = new Map<
     Uint8Array,
     Array<{ key: Uint8Array; data: Uint8Array; check: SignatureCheck }>
@@ -365,7 +368,7 @@ class SignatureJobs {
     const list = this.jobs.get(signature) ?? [];
     const job = list.find((j) => equalBytes(j.key, key) && (j.data === data || equalBytes(j.data, data)));
     if (job) return job.check;
-    const check = startEcdsaVerify("P-256", "SHA-256", key, signature, data);
+    const check = startEcdsaVerify("P-256", "SHA-256", key, signature, data, this.backend);
     list.push({ key, data, check });
     this.jobs.set(signature, list);
     this.pending.push(check.started);
@@ -445,12 +448,19 @@ async function prefetchSignatures(
       seen.set(cert, done);
       if (done.has(issuer)) continue;
       done.add(issuer);
-      link(cert, issuer, () => verifyCertificateSignature(cert, issuer));
+      link(cert, issuer, () => verifyCertificateSignature(cert, issuer, jobs.backend));
     }
   };
   const addCrl = (crl: Crl, issuer: Certificate) =>
     link(crl, issuer, () =>
-      verifySignedData(issuer.publicKey, crl.signatureAlgorithm, crl.signatureParams, crl.signature, crl.tbs),
+      verifySignedData(
+        issuer.publicKey,
+        crl.signatureAlgorithm,
+        crl.signatureParams,
+        crl.signature,
+        crl.tbs,
+        jobs.backend,
+      ),
     );
 
   const sd = quote.signatureData;
@@ -517,9 +527,10 @@ async function verifyCollateralCrl(
   now: Date,
   label: string,
   prefix: "collateral_root_ca_crl" | "collateral_pck_crl",
+  backend: SignatureBackend | undefined,
 ): Promise<void> {
   try {
-    await verifyCrl(crl, issuer, now, label, chainVerdicts);
+    await verifyCrl(crl, issuer, now, label, chainVerdicts, backend);
   } catch (error) {
     if (
       error instanceof EvidenceInvalidError &&
@@ -628,6 +639,7 @@ async function verifySigningChain(
   now: Date,
   label: string,
   signer: "tcbSigning" | "pckCa",
+  backend: SignatureBackend | undefined,
 ): Promise<Certificate> {
   let certs: Certificate[];
   try {
@@ -653,6 +665,7 @@ async function verifySigningChain(
     now,
     label,
     cache: chainVerdicts,
+    backend,
   });
   if (verified.path.length !== 2 || certs.length > 2) {
     throw new EvidenceInvalidError(
@@ -728,7 +741,7 @@ async function verifyCollateralItems(
         "crl_issuer_mismatch",
         `Root CA CRL issuer "${crl.issuer}" is not a pinned root`,
       );
-    await verifyCollateralCrl(crl, root, now, "Root CA", "collateral_root_ca_crl");
+    await verifyCollateralCrl(crl, root, now, "Root CA", "collateral_root_ca_crl", jobs.backend);
     return crl;
   });
   const revokedByRoot = (
@@ -746,10 +759,11 @@ async function verifyCollateralItems(
       now,
       "PCK CRL issuer",
       "pckCa",
+      jobs.backend,
     );
     revokedByRoot(issuer, "tdx_pck_ca_revoked", "PCK CA");
     const crl = parseCrl(collateral.pckCrl);
-    await verifyCollateralCrl(crl, issuer, now, "PCK", "collateral_pck_crl");
+    await verifyCollateralCrl(crl, issuer, now, "PCK", "collateral_pck_crl", jobs.backend);
     return { crl, issuer };
   });
   const tcbSigner = await list.run("tcb_info_signature", LABEL.tcb_info_signature, async () => {
@@ -759,6 +773,7 @@ async function verifyCollateralItems(
       now,
       "TCB info signing",
       "tcbSigning",
+      jobs.backend,
     );
     revokedByRoot(signer, "collateral_signing_certificate_revoked", "TCB signing certificate");
     await verifyBodySignature(
@@ -780,6 +795,7 @@ async function verifyCollateralItems(
       now,
       "QE identity signing",
       "tcbSigning",
+      jobs.backend,
     );
     revokedByRoot(signer, "collateral_signing_certificate_revoked", "QE identity signing certificate");
     await verifyBodySignature(
@@ -955,6 +971,7 @@ async function checkSignatures(
         now,
         label: "PCK",
         cache: chainVerdicts,
+        backend: jobs.backend,
       });
       // Every certificate the quote carries must be on the verified path: a root that is not the
       // pinned one byte for byte, or a stray certificate, means the chain was tampered with.
@@ -1175,7 +1192,7 @@ export async function verifyTdxQuote(
     LABEL.quote_structure,
     `v${parsed.header.version} ${parsed.kind.toUpperCase()} ${parsed.body.kind}, ${parsed.length} bytes${parsed.trailingBytes > 0 ? `, ${parsed.trailingBytes} trailing bytes ignored` : ""}`,
   );
-  const jobs = new SignatureJobs();
+  const jobs = new SignatureJobs(verifier.backend);
   // Provided collateral is looked up first, so one parallel batch covers every signature.
   const wantsCollateral = options.signaturesOnly !== true;
   let lookup =
