@@ -39,7 +39,11 @@ export class CheckList {
     this.errors.push(issue);
   }
 
-  /** Runs `fn`; on an AttestError records a failure and returns undefined. */
+  /**
+   * Runs one check: its value on success; on an AttestError a failed check (and result error) and
+   * undefined. A retryable error (collateral unavailable) is not a verdict on the evidence: it
+   * propagates, so the caller can try again, and so does any other exception (a bug).
+   */
   async run<T>(
     id: string,
     label: string,
@@ -51,7 +55,7 @@ export class CheckList {
       this.pass(id, label, detail?.(value));
       return value;
     } catch (error) {
-      if (!AttestError.isInstance(error)) throw error;
+      if (!AttestError.isInstance(error) || error.retryable) throw error;
       this.fail(id, label, { code: error.code, message: error.message });
       return undefined;
     }

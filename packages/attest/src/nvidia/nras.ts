@@ -9,7 +9,6 @@ import {
   type VerificationIssue,
 } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
-import { runCheck } from "./rim-verify.js";
 
 /** jose is loaded by the first signature check, never at import (parsing a token needs none of it). */
 const loadJose = lazyModule(() => import("jose"));
@@ -225,7 +224,7 @@ export async function verifyNrasToken(
     ...Object.entries(token.submodules).map(([n, t]) => [`submodule ${n}`, t] as [string, DecodedJwt]),
   ];
 
-  await runCheck(list, "nras_submods", "Submodule tokens match the overall token's digests", () => {
+  await list.run("nras_submods", "Submodule tokens match the overall token's digests", () => {
     const submods = token.overall.claims.submods;
     if (typeof submods !== "object" || submods === null)
       throw new EvidenceInvalidError("nvidia_nras_submods_mismatch", "overall token has no submods claim");
@@ -259,25 +258,20 @@ export async function verifyNrasToken(
   if (jwks) {
     const { compactVerify, createLocalJWKSet } = await loadJose();
     const keys = createLocalJWKSet(jwks);
-    const ok = await runCheck(
-      list,
-      "nras_signature",
-      "Every token is signed by an NRAS key (ES384)",
-      async () => {
-        for (const [what, t] of all) {
-          try {
-            await compactVerify(t.jwt, keys, { algorithms: ["ES384"] });
-          } catch (cause) {
-            throw new EvidenceInvalidError(
-              "nvidia_nras_signature_invalid",
-              `${what} signature does not verify: ${(cause as Error).message}`,
-              { cause },
-            );
-          }
+    const ok = await list.run("nras_signature", "Every token is signed by an NRAS key (ES384)", async () => {
+      for (const [what, t] of all) {
+        try {
+          await compactVerify(t.jwt, keys, { algorithms: ["ES384"] });
+        } catch (cause) {
+          throw new EvidenceInvalidError(
+            "nvidia_nras_signature_invalid",
+            `${what} signature does not verify: ${(cause as Error).message}`,
+            { cause },
+          );
         }
-        return true;
-      },
-    );
+      }
+      return true;
+    });
     signatureChecked = ok !== undefined;
   } else {
     list.fail("nras_signature", "Every token is signed by an NRAS key (ES384)", {
@@ -286,7 +280,7 @@ export async function verifyNrasToken(
     });
   }
 
-  await runCheck(list, "nras_issuer", "Tokens issued by NRAS", () => {
+  await list.run("nras_issuer", "Tokens issued by NRAS", () => {
     const expected = options.issuer ?? NRAS_ISSUER;
     for (const [what, t] of all) {
       if (t.claims.iss !== expected)
@@ -296,13 +290,13 @@ export async function verifyNrasToken(
         );
     }
   });
-  await runCheck(list, "nras_time", "Tokens valid at the verification time", () => {
+  await list.run("nras_time", "Tokens valid at the verification time", () => {
     for (const [what, t] of all) checkTimes(t, what, options.now, tolerance);
   });
   const nonce = str(token.overall.claims.eat_nonce);
   if (options.nonce !== undefined) {
     const expected = options.nonce.toLowerCase().replace(/^0x/, "");
-    await runCheck(list, "nras_nonce", "Token nonce equals the expected nonce", () => {
+    await list.run("nras_nonce", "Token nonce equals the expected nonce", () => {
       for (const [what, t] of all) {
         if (str(t.claims.eat_nonce)?.toLowerCase() !== expected)
           throw new EvidenceInvalidError(
@@ -315,7 +309,7 @@ export async function verifyNrasToken(
     list.skip("nras_nonce", "Token nonce equals the expected nonce", "no expected nonce given");
   }
   const overallResult = token.overall.claims["x-nvidia-overall-att-result"];
-  await runCheck(list, "nras_result", "NRAS overall attestation result is true", () => {
+  await list.run("nras_result", "NRAS overall attestation result is true", () => {
     if (overallResult !== true)
       throw new EvidenceInvalidError(
         "nvidia_nras_attestation_failed",

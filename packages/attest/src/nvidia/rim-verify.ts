@@ -169,25 +169,6 @@ async function verifyXmlSignature(rim: Rim): Promise<void> {
   verifiedSignatures.add(key);
 }
 
-/** Runs a check but lets "collateral unavailable" escape: it says nothing about the evidence. */
-export async function runCheck<T>(
-  list: CheckList,
-  id: string,
-  label: string,
-  fn: () => Promise<T> | T,
-  detail?: (value: T) => string | undefined,
-) {
-  try {
-    const value = await fn();
-    list.pass(id, label, detail?.(value));
-    return value;
-  } catch (error) {
-    if (!AttestError.isInstance(error) || error.retryable) throw error;
-    list.fail(id, label, { code: error.code, message: error.message });
-    return undefined;
-  }
-}
-
 /**
  * Verifies a RIM: the enveloped XML-DSig signature (xmldsigjs, WebCrypto), the signer chain from
  * `ds:KeyInfo` to the pinned CoRIM root at `now`, and (online) OCSP for the signer chain. Every
@@ -200,8 +181,8 @@ export async function runCheck<T>(
 export async function verifyRim(rim: Rim, options: VerifyRimOptions): Promise<RimVerificationResult> {
   const list = new CheckList();
   const label = `RIM ${rim.version}`;
-  await runCheck(list, "rim_signature", `${label}: XML signature`, () => verifyXmlSignature(rim));
-  const chain = await runCheck(list, "rim_chain", `${label}: signer chain to NVIDIA RIM root`, async () => {
+  await list.run("rim_signature", `${label}: XML signature`, () => verifyXmlSignature(rim));
+  const chain = await list.run("rim_chain", `${label}: signer chain to NVIDIA RIM root`, async () => {
     const [signer, ...rest] = rim.certificates;
     if (!signer)
       throw new EvidenceInvalidError(
@@ -235,7 +216,7 @@ export async function verifyRim(rim: Rim, options: VerifyRimOptions): Promise<Ri
     list.skip("rim_ocsp", `${label}: signer chain revocation (OCSP)`, "offline");
   } else if (chain) {
     const fetchImpl = options.fetch ?? globalThis.fetch;
-    const statuses = await runCheck(list, "rim_ocsp", `${label}: signer chain revocation (OCSP)`, () =>
+    const statuses = await list.run("rim_ocsp", `${label}: signer chain revocation (OCSP)`, () =>
       checkRevocation(chain.path, {
         now: options.now,
         fetch: fetchImpl,

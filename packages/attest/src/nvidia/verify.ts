@@ -17,7 +17,7 @@ import type { NvidiaFeatureMode } from "./opaque-data.js";
 import { type NvidiaPolicy, parseNvidiaPolicy, validateNvidiaPolicy } from "./policy.js";
 import { parseRim, type Rim } from "./rim.js";
 import { fetchRim, RimCache, rimIdsFor } from "./rim-fetcher.js";
-import { type RimVerificationResult, runCheck, verifyRim } from "./rim-verify.js";
+import { type RimVerificationResult, verifyRim } from "./rim-verify.js";
 import { defaultDeviceRoots } from "./roots.js";
 import { parseSpdmMeasurements, type SpdmEvidence } from "./spdm.js";
 
@@ -176,8 +176,7 @@ export async function verifyNvidiaEvidence(
   );
   const leaf = certs[0] as Certificate;
 
-  const chain: VerifiedChain | undefined = await runCheck(
-    list,
+  const chain: VerifiedChain | undefined = await list.run(
     "device_chain",
     "Device certificate chain to NVIDIA Device Identity CA",
     () =>
@@ -192,7 +191,7 @@ export async function verifyNvidiaEvidence(
 
   if (opaque.fwid) {
     const fwid = opaque.fwid;
-    await runCheck(list, "fwid", "Leaf certificate FWID matches the evidence", () => {
+    await list.run("fwid", "Leaf certificate FWID matches the evidence", () => {
       const fromCert = leafFwid(leaf);
       if (!equalBytes(fromCert.digest, fwid)) {
         throw new EvidenceInvalidError(
@@ -209,8 +208,7 @@ export async function verifyNvidiaEvidence(
     );
   }
 
-  await runCheck(
-    list,
+  await list.run(
     "spdm_signature",
     "SPDM response signed by the device leaf key (P-384, SHA-384)",
     async () => {
@@ -236,7 +234,7 @@ export async function verifyNvidiaEvidence(
   );
 
   if (nonce) {
-    await runCheck(list, "nonce", "Requester nonce equals the expected nonce", () => {
+    await list.run("nonce", "Requester nonce equals the expected nonce", () => {
       if (!equalBytes(nonce, spdm.request.nonce)) {
         throw new EvidenceInvalidError(
           "nvidia_nonce_mismatch",
@@ -252,7 +250,7 @@ export async function verifyNvidiaEvidence(
   if (options.offline) {
     list.skip("device_ocsp", "Device certificates not revoked (OCSP)", "offline");
   } else if (chain) {
-    const statuses = await runCheck(list, "device_ocsp", "Device certificates not revoked (OCSP)", () =>
+    const statuses = await list.run("device_ocsp", "Device certificates not revoked (OCSP)", () =>
       checkRevocation(chain.path, {
         now: options.now,
         fetch: fetch ?? globalThis.fetch,
@@ -307,7 +305,7 @@ export async function verifyNvidiaEvidence(
     const id = fetched.get(rim);
     if (id && result.checks.some((c) => c.id === "rim_signature" && c.status === "pass"))
       cache.rims.set(id, rim);
-    await runCheck(list, "rim_version", `RIM ${rim.version}: version matches the evidence`, () => {
+    await list.run("rim_version", `RIM ${rim.version}: version matches the evidence`, () => {
       const actual = rim.kind === "driver" ? opaque.driverVersion : opaque.vbiosVersion;
       const same =
         actual !== undefined &&
@@ -325,8 +323,7 @@ export async function verifyNvidiaEvidence(
   let measurementDetails: MeasurementReport | null = null;
   if (rims.length > 0) {
     measurementDetails =
-      (await runCheck(
-        list,
+      (await list.run(
         "measurements",
         "Every active RIM measurement matches the evidence",
         () => {
