@@ -26,6 +26,8 @@ export {
   kdsVcekUrl,
   MemoryKdsCache,
 } from "./kds-fetcher.js";
+/** Offsets and sizes of the report fields (shared with the simulator). */
+export { SEV_SNP_REPORT_LAYOUT } from "./layout.js";
 export {
   parseSevSnpPolicy,
   type SevSnpMinimumFirmware,

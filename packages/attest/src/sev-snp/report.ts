@@ -1,5 +1,6 @@
 import { ByteReader } from "../common/bytes.js";
 import { EvidenceParseError } from "../common/errors.js";
+import { SEV_SNP_REPORT_LAYOUT as L } from "./layout.js";
 import type { SevSnpProduct } from "./roots.js";
 import { productFromCpuid } from "./tcb.js";
 
@@ -11,7 +12,7 @@ import { productFromCpuid } from "./tcb.js";
  */
 export const SEV_SNP_REPORT_SIZE = 0x4a0;
 /** End of the signed span; the signature starts here. */
-export const SEV_SNP_SIGNED_SPAN_END = 0x2a0;
+export const SEV_SNP_SIGNED_SPAN_END = L.signature.offset;
 /** Size of each little-endian, zero-padded signature component (r, s). */
 export const SEV_SNP_SIGNATURE_COMPONENT_SIZE = 72;
 /** SIGNATURE_ALGO value for ECDSA P-384 with SHA-384, the only one defined. */
@@ -243,7 +244,7 @@ export function parseSevSnpReport(input: Uint8Array): SevSnpReport {
   const trailingBytes = input.length - SEV_SNP_REPORT_SIZE;
   const report = input.subarray(0, SEV_SNP_REPORT_SIZE);
   const r = new ByteReader(report, REPORT, "snp_report_truncated");
-  const version = r.u32(0x00, "version");
+  const version = r.u32(L.version.offset, "version");
   if (version < SEV_SNP_MIN_REPORT_VERSION || version > SEV_SNP_MAX_REPORT_VERSION) {
     throw new EvidenceParseError(
       "snp_report_version_unsupported",
@@ -251,18 +252,18 @@ export function parseSevSnpReport(input: Uint8Array): SevSnpReport {
       { details: { version } },
     );
   }
-  const policyRaw = r.u64(0x08, "policy");
+  const policyRaw = r.u64(L.policy.offset, "policy");
   const policy = parsePolicy(policyRaw);
-  const signatureAlgo = r.u32(0x34, "signature_algo");
-  const keyInfo = parseKeyInfo(r.u32(0x48, "key_info"));
+  const signatureAlgo = r.u32(L.signatureAlgo.offset, "signature_algo");
+  const keyInfo = parseKeyInfo(r.u32(L.keyInfo.offset, "key_info"));
   mustBeZero(r, 0x4c, 0x50, "reserved after key_info");
 
   let cpuid: SevSnpReport["cpuid"];
   if (version >= 3) {
     cpuid = {
-      family: r.u8(0x188, "cpuid_fam_id"),
-      model: r.u8(0x189, "cpuid_mod_id"),
-      stepping: r.u8(0x18a, "cpuid_step"),
+      family: r.u8(L.cpuidFamily.offset, "cpuid_fam_id"),
+      model: r.u8(L.cpuidModel.offset, "cpuid_mod_id"),
+      stepping: r.u8(L.cpuidStepping.offset, "cpuid_step"),
     };
     mustBeZero(r, 0x18b, 0x1a0, "reserved after cpuid");
   } else {
@@ -273,8 +274,8 @@ export function parseSevSnpReport(input: Uint8Array): SevSnpReport {
   let launchMitigationVector: bigint | undefined;
   let currentMitigationVector: bigint | undefined;
   if (version >= 5) {
-    launchMitigationVector = r.u64(0x1f8, "launch_mit_vector");
-    currentMitigationVector = r.u64(0x200, "current_mit_vector");
+    launchMitigationVector = r.u64(L.launchMitigationVector.offset, "launch_mit_vector");
+    currentMitigationVector = r.u64(L.currentMitigationVector.offset, "current_mit_vector");
     mustBeZero(r, 0x208, SEV_SNP_SIGNED_SPAN_END, "reserved before signature");
   } else {
     mustBeZero(r, 0x1f8, SEV_SNP_SIGNED_SPAN_END, "reserved before signature");
@@ -293,39 +294,39 @@ export function parseSevSnpReport(input: Uint8Array): SevSnpReport {
     trailingBytes,
     signedSpan: r.slice(0, SEV_SNP_SIGNED_SPAN_END, "signed span"),
     version,
-    guestSvn: r.u32(0x04, "guest_svn"),
+    guestSvn: r.u32(L.guestSvn.offset, "guest_svn"),
     policy: Object.freeze(policy),
     policyRaw,
-    familyId: r.slice(0x10, 16, "family_id"),
-    imageId: r.slice(0x20, 16, "image_id"),
-    vmpl: r.u32(0x30, "vmpl"),
+    familyId: r.slice(L.familyId.offset, L.familyId.size, "family_id"),
+    imageId: r.slice(L.imageId.offset, L.imageId.size, "image_id"),
+    vmpl: r.u32(L.vmpl.offset, "vmpl"),
     signatureAlgo,
-    currentTcb: r.u64(0x38, "current_tcb"),
-    platformInfo: Object.freeze(parsePlatformInfo(r.u64(0x40, "platform_info"))),
+    currentTcb: r.u64(L.currentTcb.offset, "current_tcb"),
+    platformInfo: Object.freeze(parsePlatformInfo(r.u64(L.platformInfo.offset, "platform_info"))),
     keyInfo: Object.freeze(keyInfo),
-    reportData: r.slice(0x50, 64, "report_data"),
-    measurement: r.slice(0x90, 48, "measurement"),
-    hostData: r.slice(0xc0, 32, "host_data"),
-    idKeyDigest: r.slice(0xe0, 48, "id_key_digest"),
-    authorKeyDigest: r.slice(0x110, 48, "author_key_digest"),
-    reportId: r.slice(0x140, 32, "report_id"),
-    reportIdMa: r.slice(0x160, 32, "report_id_ma"),
-    reportedTcb: r.u64(0x180, "reported_tcb"),
+    reportData: r.slice(L.reportData.offset, L.reportData.size, "report_data"),
+    measurement: r.slice(L.measurement.offset, L.measurement.size, "measurement"),
+    hostData: r.slice(L.hostData.offset, L.hostData.size, "host_data"),
+    idKeyDigest: r.slice(L.idKeyDigest.offset, L.idKeyDigest.size, "id_key_digest"),
+    authorKeyDigest: r.slice(L.authorKeyDigest.offset, L.authorKeyDigest.size, "author_key_digest"),
+    reportId: r.slice(L.reportId.offset, L.reportId.size, "report_id"),
+    reportIdMa: r.slice(L.reportIdMa.offset, L.reportIdMa.size, "report_id_ma"),
+    reportedTcb: r.u64(L.reportedTcb.offset, "reported_tcb"),
     cpuid: cpuid === undefined ? undefined : Object.freeze(cpuid),
     cpuidProduct: cpuid === undefined ? undefined : productFromCpuid(cpuid.family, cpuid.model),
-    chipId: r.slice(0x1a0, 64, "chip_id"),
-    committedTcb: r.u64(0x1e0, "committed_tcb"),
+    chipId: r.slice(L.chipId.offset, L.chipId.size, "chip_id"),
+    committedTcb: r.u64(L.committedTcb.offset, "committed_tcb"),
     currentVersion: Object.freeze({
-      build: r.u8(0x1e8, "current_build"),
-      minor: r.u8(0x1e9, "current_minor"),
-      major: r.u8(0x1ea, "current_major"),
+      build: r.u8(L.currentBuild.offset, "current_build"),
+      minor: r.u8(L.currentMinor.offset, "current_minor"),
+      major: r.u8(L.currentMajor.offset, "current_major"),
     }),
     committedVersion: Object.freeze({
-      build: r.u8(0x1ec, "committed_build"),
-      minor: r.u8(0x1ed, "committed_minor"),
-      major: r.u8(0x1ee, "committed_major"),
+      build: r.u8(L.committedBuild.offset, "committed_build"),
+      minor: r.u8(L.committedMinor.offset, "committed_minor"),
+      major: r.u8(L.committedMajor.offset, "committed_major"),
     }),
-    launchTcb: r.u64(0x1f0, "launch_tcb"),
+    launchTcb: r.u64(L.launchTcb.offset, "launch_tcb"),
     launchMitigationVector,
     currentMitigationVector,
     signatureR: r.slice(SEV_SNP_SIGNED_SPAN_END, SEV_SNP_SIGNATURE_COMPONENT_SIZE, "signature r"),

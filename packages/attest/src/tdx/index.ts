@@ -39,6 +39,8 @@ export {
 } from "./collateral-fetcher.js";
 /** The error codes this subpath raises or reports (see docs/tdx.md#error-codes). */
 export type { TdxErrorCode } from "./error-codes.js";
+/** Offsets and sizes of the quote header and the TD report body (shared with the simulator). */
+export { type FieldLayout, TD_REPORT_BODY, TDX_QUOTE_HEADER } from "./layout.js";
 export { type PckExtensions, parsePckExtensions, SGX_EXTENSIONS_OID } from "./pck-extensions.js";
 export {
   DEFAULT_TDX_POLICY,

@@ -1,6 +1,7 @@
 import { ByteReader } from "../common/bytes.js";
 import { EvidenceParseError } from "../common/errors.js";
 import type { TdxErrorCode } from "./error-codes.js";
+import { type FieldLayout, TD_REPORT_BODY, TDX_QUOTE_HEADER } from "./layout.js";
 
 /**
  * Intel DCAP quote parser: SGX quote v3, quote v4 (TDX 1.0 and SGX) and quote v5 (SGX, TD 1.0 and
@@ -21,10 +22,10 @@ export const ATTESTATION_KEY_TYPE_ECDSA_P256 = 2;
 /** Intel's QE vendor id (939a7233-f79c-4ca9-940a-0db3957f0607). */
 export const INTEL_QE_VENDOR_ID = "939a7233f79c4ca9940a0db3957f0607";
 
-const HEADER_SIZE = 48;
+const HEADER_SIZE = TDX_QUOTE_HEADER.size;
 const SGX_REPORT_SIZE = 384;
-const TD10_REPORT_SIZE = 584;
-const TD15_REPORT_SIZE = 648;
+const TD10_REPORT_SIZE = TD_REPORT_BODY.size10;
+const TD15_REPORT_SIZE = TD_REPORT_BODY.size15;
 const BODY_DESCRIPTOR_SIZE = 6;
 const ECDSA_SIGNATURE_SIZE = 64;
 const ATTESTATION_KEY_SIZE = 64;
@@ -148,27 +149,28 @@ export function parseSgxReportBody(bytes: Uint8Array, what = "SGX report"): SgxR
 function parseTdReportBody(r: ByteReader, offset: number, kind: "td10" | "td15"): TdReportBody {
   const size = kind === "td10" ? TD10_REPORT_SIZE : TD15_REPORT_SIZE;
   r.need(offset, size, `TD report body (${size} bytes)`);
-  const at = (o: number, n: number, field: string) => r.slice(offset + o, n, field);
+  const at = (field: FieldLayout, name: string) => r.slice(offset + field.offset, field.size, name);
+  const L = TD_REPORT_BODY;
   return {
     kind,
-    raw: at(0, size, "td_report_body"),
-    teeTcbSvn: at(0, 16, "tee_tcb_svn"),
-    mrSeam: at(16, 48, "mr_seam"),
-    mrSignerSeam: at(64, 48, "mr_signer_seam"),
-    seamAttributes: at(112, 8, "seam_attributes"),
-    tdAttributes: at(120, 8, "td_attributes"),
-    xfam: at(128, 8, "xfam"),
-    mrTd: at(136, 48, "mr_td"),
-    mrConfigId: at(184, 48, "mr_config_id"),
-    mrOwner: at(232, 48, "mr_owner"),
-    mrOwnerConfig: at(280, 48, "mr_owner_config"),
-    rtmr0: at(328, 48, "rtmr0"),
-    rtmr1: at(376, 48, "rtmr1"),
-    rtmr2: at(424, 48, "rtmr2"),
-    rtmr3: at(472, 48, "rtmr3"),
-    reportData: at(520, 64, "report_data"),
-    teeTcbSvn2: kind === "td15" ? at(584, 16, "tee_tcb_svn_2") : null,
-    mrServiceTd: kind === "td15" ? at(600, 48, "mr_service_td") : null,
+    raw: r.slice(offset, size, "td_report_body"),
+    teeTcbSvn: at(L.teeTcbSvn, "tee_tcb_svn"),
+    mrSeam: at(L.mrSeam, "mr_seam"),
+    mrSignerSeam: at(L.mrSignerSeam, "mr_signer_seam"),
+    seamAttributes: at(L.seamAttributes, "seam_attributes"),
+    tdAttributes: at(L.tdAttributes, "td_attributes"),
+    xfam: at(L.xfam, "xfam"),
+    mrTd: at(L.mrTd, "mr_td"),
+    mrConfigId: at(L.mrConfigId, "mr_config_id"),
+    mrOwner: at(L.mrOwner, "mr_owner"),
+    mrOwnerConfig: at(L.mrOwnerConfig, "mr_owner_config"),
+    rtmr0: at(L.rtmr0, "rtmr0"),
+    rtmr1: at(L.rtmr1, "rtmr1"),
+    rtmr2: at(L.rtmr2, "rtmr2"),
+    rtmr3: at(L.rtmr3, "rtmr3"),
+    reportData: at(L.reportData, "report_data"),
+    teeTcbSvn2: kind === "td15" ? at(L.teeTcbSvn2, "tee_tcb_svn_2") : null,
+    mrServiceTd: kind === "td15" ? at(L.mrServiceTd, "mr_service_td") : null,
   };
 }
 
@@ -189,9 +191,9 @@ export function parseTdxQuote(bytes: Uint8Array): TdxQuote {
   if (!(bytes instanceof Uint8Array)) fail("tdx_quote_truncated", "quote must be a Uint8Array");
   const r = new ByteReader(bytes, "DCAP quote", "tdx_quote_truncated");
   r.need(0, HEADER_SIZE, "header");
-  const version = r.u16(0, "version");
-  const attestationKeyType = r.u16(2, "att_key_type");
-  const teeType = r.u32(4, "tee_type");
+  const version = r.u16(TDX_QUOTE_HEADER.version.offset, "version");
+  const attestationKeyType = r.u16(TDX_QUOTE_HEADER.attestationKeyType.offset, "att_key_type");
+  const teeType = r.u32(TDX_QUOTE_HEADER.teeType.offset, "tee_type");
   if (version !== 3 && version !== 4 && version !== 5) {
     fail("tdx_quote_version_unsupported", `quote version ${version} is not supported (3, 4, 5)`, { version });
   }
@@ -214,10 +216,10 @@ export function parseTdxQuote(bytes: Uint8Array): TdxQuote {
     version,
     attestationKeyType,
     teeType,
-    qeSvn: r.u16(8, "qe_svn"),
-    pceSvn: r.u16(10, "pce_svn"),
-    qeVendorId: r.slice(12, 16, "qe_vendor_id"),
-    userData: r.slice(28, 20, "user_data"),
+    qeSvn: r.u16(TDX_QUOTE_HEADER.qeSvn.offset, "qe_svn"),
+    pceSvn: r.u16(TDX_QUOTE_HEADER.pceSvn.offset, "pce_svn"),
+    qeVendorId: r.slice(TDX_QUOTE_HEADER.qeVendorId.offset, TDX_QUOTE_HEADER.qeVendorId.size, "qe_vendor_id"),
+    userData: r.slice(TDX_QUOTE_HEADER.userData.offset, TDX_QUOTE_HEADER.userData.size, "user_data"),
   };
   const kind = teeType === TEE_TYPE_TDX ? "tdx" : "sgx";
 

@@ -1,5 +1,6 @@
 import { fromHex } from "@peercycles/attest";
 import { DEVELOPMENT_ROOT_MARKER } from "@peercycles/attest/bundle";
+import { SEV_SNP_REPORT_LAYOUT, SEV_SNP_REPORT_SIZE } from "@peercycles/attest/sev-snp";
 import { der } from "./asn1.js";
 import {
   generateEcKeys,
@@ -86,32 +87,37 @@ export async function simulateSevSnpReport(
   reportData: Uint8Array,
   measurement: string = SIMULATED_MEASUREMENTS.sevSnp.measurement,
 ): Promise<Uint8Array> {
-  const report = new Uint8Array(0x4a0);
+  const L = SEV_SNP_REPORT_LAYOUT;
+  const report = new Uint8Array(SEV_SNP_REPORT_SIZE);
   const view = new DataView(report.buffer);
   const tcb = tcbValue();
-  view.setUint32(0x00, 3, true); // version
-  view.setUint32(0x04, 1, true); // guest SVN
-  view.setBigUint64(0x08, 0x30000n, true); // policy: reserved bit 17 set, SMT allowed, no debug, no migration agent
-  view.setUint32(0x30, 0, true); // VMPL 0
-  view.setUint32(0x34, 1, true); // ECDSA P-384 with SHA-384
-  view.setBigUint64(0x38, tcb, true); // current TCB
-  view.setBigUint64(0x40, 1n, true); // platform info: SMT enabled
-  view.setUint32(0x48, 0, true); // key info: signed by the VCEK, chip id not masked
-  report.set(reportData, 0x50);
-  report.set(fromHex(measurement), 0x90);
-  report.set(crypto.getRandomValues(new Uint8Array(32)), 0x140); // report id
-  view.setBigUint64(0x180, tcb, true); // reported TCB
-  report[0x188] = 0x19; // CPUID family: Zen 4
-  report[0x189] = 0x11; // model: Genoa
-  report[0x18a] = 0x01; // stepping
-  report.set(pki.chipId, 0x1a0);
-  view.setBigUint64(0x1e0, tcb, true); // committed TCB
-  report.set([55, 1, 1], 0x1e8); // current build, minor, major
-  report.set([55, 1, 1], 0x1ec); // committed build, minor, major
-  view.setBigUint64(0x1f0, tcb, true); // launch TCB
-  const signature = await signEcdsa(pki.vcek.keys.privateKey, "SHA-384", report.subarray(0, 0x2a0));
+  view.setUint32(L.version.offset, 3, true); // version
+  view.setUint32(L.guestSvn.offset, 1, true); // guest SVN
+  view.setBigUint64(L.policy.offset, 0x30000n, true); // policy: reserved bit 17 set, SMT allowed, no debug, no migration agent
+  view.setUint32(L.vmpl.offset, 0, true); // VMPL 0
+  view.setUint32(L.signatureAlgo.offset, 1, true); // ECDSA P-384 with SHA-384
+  view.setBigUint64(L.currentTcb.offset, tcb, true); // current TCB
+  view.setBigUint64(L.platformInfo.offset, 1n, true); // platform info: SMT enabled
+  view.setUint32(L.keyInfo.offset, 0, true); // key info: signed by the VCEK, chip id not masked
+  report.set(reportData, L.reportData.offset);
+  report.set(fromHex(measurement), L.measurement.offset);
+  report.set(crypto.getRandomValues(new Uint8Array(L.reportId.size)), L.reportId.offset); // report id
+  view.setBigUint64(L.reportedTcb.offset, tcb, true); // reported TCB
+  report[L.cpuidFamily.offset] = 0x19; // CPUID family: Zen 4
+  report[L.cpuidModel.offset] = 0x11; // model: Genoa
+  report[L.cpuidStepping.offset] = 0x01; // stepping
+  report.set(pki.chipId, L.chipId.offset);
+  view.setBigUint64(L.committedTcb.offset, tcb, true); // committed TCB
+  report.set([55, 1, 1], L.currentBuild.offset); // current build, minor, major
+  report.set([55, 1, 1], L.committedBuild.offset); // committed build, minor, major
+  view.setBigUint64(L.launchTcb.offset, tcb, true); // launch TCB
+  const signature = await signEcdsa(
+    pki.vcek.keys.privateKey,
+    "SHA-384",
+    report.subarray(0, L.signature.offset),
+  );
   // r and s are stored little-endian in 72-byte fields.
-  report.set(signature.subarray(0, 48).reverse(), 0x2a0);
-  report.set(signature.subarray(48, 96).reverse(), 0x2a0 + 72);
+  report.set(signature.subarray(0, 48).reverse(), L.signature.offset);
+  report.set(signature.subarray(48, 96).reverse(), L.signature.offset + L.signature.size / 2);
   return report;
 }

@@ -2,6 +2,7 @@ import { concatBytes } from "@noble/curves/utils.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { fromHex, toHex } from "@peercycles/attest";
 import { DEVELOPMENT_ROOT_MARKER } from "@peercycles/attest/bundle";
+import { TD_REPORT_BODY, TDX_QUOTE_HEADER } from "@peercycles/attest/tdx";
 import { der } from "./asn1.js";
 import {
   generateEcKeys,
@@ -233,27 +234,30 @@ export async function simulateTdxQuote(
   reportData: Uint8Array,
   measurements: TdxSimulatedMeasurements = SIMULATED_MEASUREMENTS.tdx,
 ): Promise<Uint8Array> {
-  const signed = new Uint8Array(48 + 584);
+  const H = TDX_QUOTE_HEADER;
+  const B = TD_REPORT_BODY;
+  const signed = new Uint8Array(H.size + B.size10);
   const view = new DataView(signed.buffer);
-  view.setUint16(0, 4, true); // version
-  view.setUint16(2, 2, true); // ECDSA-256-with-P-256
-  view.setUint32(4, 0x81, true); // TDX
-  view.setUint16(8, SIMULATED_TDX_PLATFORM.qeIsvSvn, true); // QE SVN
-  view.setUint16(10, SIMULATED_TDX_PLATFORM.pceSvn, true); // PCE SVN
-  signed.set(INTEL_QE_VENDOR_ID, 12);
-  const body = 48;
-  signed.set(fromHex(SIMULATED_TDX_PLATFORM.teeTcbSvn), body);
-  signed.set(simulatedDigest("tdx/mrseam"), body + 16);
-  // MRSIGNERSEAM (64) and SEAMATTRIBUTES (112) zero: an Intel-signed TDX module.
-  signed.set(fromHex("0000001000000000"), body + 120); // TDATTRIBUTES: SEPT_VE_DISABLE, no DEBUG
-  signed.set(fromHex("e702060000000000"), body + 128); // XFAM
-  signed.set(fromHex(measurements.mrtd), body + 136);
-  // MRCONFIGID (184), MROWNER (232), MROWNERCONFIG (280) zero.
-  signed.set(fromHex(measurements.rtmr0), body + 328);
-  signed.set(fromHex(measurements.rtmr1), body + 376);
-  signed.set(fromHex(measurements.rtmr2), body + 424);
-  signed.set(fromHex(measurements.rtmr3), body + 472);
-  signed.set(reportData, body + 520);
+  view.setUint16(H.version.offset, 4, true); // version
+  view.setUint16(H.attestationKeyType.offset, 2, true); // ECDSA-256-with-P-256
+  view.setUint32(H.teeType.offset, 0x81, true); // TDX
+  view.setUint16(H.qeSvn.offset, SIMULATED_TDX_PLATFORM.qeIsvSvn, true); // QE SVN
+  view.setUint16(H.pceSvn.offset, SIMULATED_TDX_PLATFORM.pceSvn, true); // PCE SVN
+  signed.set(INTEL_QE_VENDOR_ID, H.qeVendorId.offset);
+  const set = (field: { readonly offset: number }, bytes: Uint8Array) =>
+    signed.set(bytes, H.size + field.offset);
+  set(B.teeTcbSvn, fromHex(SIMULATED_TDX_PLATFORM.teeTcbSvn));
+  set(B.mrSeam, simulatedDigest("tdx/mrseam"));
+  // MRSIGNERSEAM and SEAMATTRIBUTES zero: an Intel-signed TDX module.
+  set(B.tdAttributes, fromHex("0000001000000000")); // TDATTRIBUTES: SEPT_VE_DISABLE, no DEBUG
+  set(B.xfam, fromHex("e702060000000000")); // XFAM
+  set(B.mrTd, fromHex(measurements.mrtd));
+  // MRCONFIGID, MROWNER, MROWNERCONFIG zero.
+  set(B.rtmr0, fromHex(measurements.rtmr0));
+  set(B.rtmr1, fromHex(measurements.rtmr1));
+  set(B.rtmr2, fromHex(measurements.rtmr2));
+  set(B.rtmr3, fromHex(measurements.rtmr3));
+  set(B.reportData, reportData);
   const signature = await signEcdsa(pki.attestationKeys.privateKey, "SHA-256", signed);
   const attestationKey = await rawPublicKey(pki.attestationKeys.publicKey);
   const certData = new Uint8Array(6);
