@@ -205,10 +205,78 @@ export async function verifyBundle(
     violations.push(issue);
   };
 
+  const simulated = bundle.developmentRoots !== undefined;
+  const run: BundleRun = {
+    bundle,
+    options,
+    policy,
+    verifier,
+    now,
+    offline,
+    simulated,
+    devRoots: {},
+    list,
+    violate,
+  };
+  await checkRoots(run);
+  const cpu = await verifyCpu(run, reportData);
+  const gpus = await verifyGpus(run, gpuNonce);
+  checkBinding(run, binding, cpu);
+  const cpuErrors = cpu.errors;
+
+  const bindingFailed = list.errors.some((e) =>
+    [
+      "bundle_report_data_mismatch",
+      "bundle_gpu_nonce_mismatch",
+      "bundle_gpu_duplicate",
+      "bundle_development_root_unmarked",
+    ].includes(e.code),
+  );
+  const verified =
+    cpu.verified && gpus.every((g) => g.verified) && !bindingFailed && !(simulated && !policy.allowSimulated);
+  const subPolicy = [
+    ...(cpu.verified && !cpu.ok ? cpuErrors : []),
+    ...gpus.flatMap((g) => (g.verified ? g.policyViolations : [])),
+  ];
+  const errors: VerificationIssue[] = [...list.errors];
+  for (const issue of [...cpuErrors, ...gpus.flatMap((g) => g.errors)]) {
+    if (!errors.some((e) => e.code === issue.code && e.message === issue.message)) errors.push(issue);
+  }
+  return {
+    ok: verified && !list.failed,
+    verified,
+    kind: "bundle",
+    simulated,
+    cpu,
+    gpus,
+    binding: bindingToJson(bundle.binding, binding),
+    decodedBinding: binding,
+    checks: list.checks,
+    errors,
+    policyViolations: [...violations, ...subPolicy],
+  };
+}
+
+/** What the steps of {@link verifyBundle} share. */
+interface BundleRun {
+  readonly bundle: AttestationBundle;
+  readonly options: VerifyBundleOptions;
+  readonly policy: BundlePolicy;
+  readonly verifier: Verifier;
+  readonly now: Date;
+  readonly offline: boolean | undefined;
+  readonly simulated: boolean;
+  /** Set by the roots step when the bundle's development roots are accepted. */
+  devRoots: DevRoots;
+  readonly list: CheckList;
+  readonly violate: (id: string, label: string, issue: VerificationIssue) => void;
+}
+
+/** Step 1: the roots. Development roots only when the policy allows simulation. */
+async function checkRoots(run: BundleRun): Promise<void> {
+  const { bundle, policy, simulated, list, violate } = run;
   // 1. Roots. Development roots are used only when the policy allows simulation; otherwise the
   // verifiers run with their pinned vendor roots (and reject simulated evidence on their own).
-  const simulated = bundle.developmentRoots !== undefined;
-  let devRoots: DevRoots = {};
   if (!simulated) list.pass("roots", LABEL.roots, "pinned vendor roots");
   else if (!policy.allowSimulated) {
     violate("roots", LABEL.roots, {
@@ -223,9 +291,13 @@ export async function verifyBundle(
       () => parseDevRoots(bundle),
       () => "DEVELOPMENT roots (simulated TEE; allowSimulated)",
     );
-    if (parsed) devRoots = parsed;
+    if (parsed) run.devRoots = parsed;
   }
+}
 
+/** Step 2: the CPU evidence, by its kind's verifier, and its report_data against the binding. */
+async function verifyCpu(run: BundleRun, reportData: Uint8Array): Promise<BundleVerificationResult["cpu"]> {
+  const { bundle, options, policy, verifier, now, offline, simulated, devRoots, list, violate } = run;
   // 2. CPU evidence.
   if (!policy.cpu.kinds.includes(bundle.cpu.kind)) {
     violate("cpu_kind", LABEL.cpu_kind, {
@@ -304,7 +376,12 @@ export async function verifyBundle(
       );
     }
   });
+  return cpu;
+}
 
+/** Step 3: every GPU's evidence, its nonce against the binding, no GPU counted twice. */
+async function verifyGpus(run: BundleRun, gpuNonce: Uint8Array): Promise<NvidiaVerificationResult[]> {
+  const { bundle, options, policy, verifier, now, offline, simulated, devRoots, list, violate } = run;
   // 3. GPU evidence.
   if (bundle.gpus.length < policy.gpu.minCount) {
     violate("gpu_count", LABEL.gpu_count, {
@@ -394,7 +471,12 @@ export async function verifyBundle(
       });
     });
   }
+  return gpus;
+}
 
+/** Step 4: the binding against the policy: freshness, client nonce, model, weights, measurements. */
+function checkBinding(run: BundleRun, binding: Binding, cpu: BundleVerificationResult["cpu"]): void {
+  const { bundle, options, policy, now, list, violate } = run;
   // 4. Binding policy: freshness, client nonce, model, weights, measurements.
   const age = Math.floor(now.getTime() / 1000) - binding.issuedAt;
   if (age > policy.maxAgeSeconds) {
@@ -485,38 +567,6 @@ export async function verifyBundle(
       }
     }
   }
-
-  const bindingFailed = list.errors.some((e) =>
-    [
-      "bundle_report_data_mismatch",
-      "bundle_gpu_nonce_mismatch",
-      "bundle_gpu_duplicate",
-      "bundle_development_root_unmarked",
-    ].includes(e.code),
-  );
-  const verified =
-    cpu.verified && gpus.every((g) => g.verified) && !bindingFailed && !(simulated && !policy.allowSimulated);
-  const subPolicy = [
-    ...(cpu.verified && !cpu.ok ? cpuErrors : []),
-    ...gpus.flatMap((g) => (g.verified ? g.policyViolations : [])),
-  ];
-  const errors: VerificationIssue[] = [...list.errors];
-  for (const issue of [...cpuErrors, ...gpus.flatMap((g) => g.errors)]) {
-    if (!errors.some((e) => e.code === issue.code && e.message === issue.message)) errors.push(issue);
-  }
-  return {
-    ok: verified && !list.failed,
-    verified,
-    kind: "bundle",
-    simulated,
-    cpu,
-    gpus,
-    binding: bindingToJson(bundle.binding, binding),
-    decodedBinding: binding,
-    checks: list.checks,
-    errors,
-    policyViolations: [...violations, ...subPolicy],
-  };
 }
 
 /** Throws a {@link PolicyViolationError} (or the first error) unless the result is ok. */
