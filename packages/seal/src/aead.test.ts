@@ -1,7 +1,7 @@
 import { gcm } from "@noble/ciphers/aes.js";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { aeadFor, SYNC_AES_GCM_LIMIT } from "./aead.js";
+import { describe, expect, it, vi } from "vitest";
+import { aeadFor, SYNC_AES_GCM_FIRST_LIMIT, SYNC_AES_GCM_LIMIT } from "./aead.js";
 import { toHex } from "./bytes.js";
 import { overrideCapabilities } from "./webcrypto.js";
 
@@ -59,7 +59,15 @@ describe("AEAD keys give the same bytes on every path", () => {
       const aead = aeadFor(id);
       const key = new Uint8Array(aead.keyLength).fill(5);
       const nonce = new Uint8Array(12).fill(6);
-      for (const size of [0, 20, SYNC_AES_GCM_LIMIT, SYNC_AES_GCM_LIMIT + 1, 70_000]) {
+      for (const size of [
+        0,
+        20,
+        SYNC_AES_GCM_LIMIT,
+        SYNC_AES_GCM_LIMIT + 1,
+        SYNC_AES_GCM_FIRST_LIMIT,
+        SYNC_AES_GCM_FIRST_LIMIT + 1,
+        70_000,
+      ]) {
         const plaintext = new Uint8Array(size).fill(7);
         const results: string[] = [];
         for (const backend of [undefined, "none"] as const) {
@@ -81,6 +89,26 @@ describe("AEAD keys give the same bytes on every path", () => {
       }
     },
   );
+
+  it("a key's first message pays the import only above the first-use limit; later ones use the lower limit", async () => {
+    const aead = aeadFor(1);
+    const raw = new Uint8Array(16).fill(9);
+    const nonce = new Uint8Array(12);
+    const encrypt = vi.spyOn(globalThis.crypto.subtle, "encrypt");
+    try {
+      const small = new Uint8Array(SYNC_AES_GCM_LIMIT + 1).fill(1);
+      const key = aead.createKey(raw);
+      const first = await key.seal(nonce, new Uint8Array(0), small);
+      expect(encrypt).not.toHaveBeenCalled(); // fresh key, below the first-use limit: @noble
+      await key.seal(nonce, new Uint8Array(0), new Uint8Array(SYNC_AES_GCM_FIRST_LIMIT + 1));
+      expect(encrypt).toHaveBeenCalledTimes(1);
+      const again = await key.seal(nonce, new Uint8Array(0), small);
+      expect(encrypt).toHaveBeenCalledTimes(2); // the key is imported now: WebCrypto from the lower limit
+      expect(again).toEqual(first);
+    } finally {
+      encrypt.mockRestore();
+    }
+  });
 
   it("the export-only AEAD has no key", () => {
     expect(() => aeadFor(0xffff).createKey(new Uint8Array(0))).toThrowError(

@@ -39,8 +39,8 @@ export interface Kdf {
   readonly hashLength: number;
   /** HKDF-Extract; an empty salt means Nh zero bytes. */
   extract(salt: Uint8Array, ikm: Uint8Array): Uint8Array;
-  /** HKDF-Expand; `length` at most 255 × `hashLength`. */
-  expand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /** HKDF-Expand; `length` at most 255 × `hashLength`. `prk` may be a {@link Kdf.keyed} HMAC. */
+  expand(prk: Uint8Array | KeyedMac, info: Uint8Array, length: number): Uint8Array;
   /** RFC 9180 LabeledExtract under `suiteId`. */
   labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array, ikm: Uint8Array): Uint8Array;
   /** RFC 9180 LabeledExpand under `suiteId`. */
@@ -106,7 +106,7 @@ class Hkdf implements Kdf {
     return this.#extractParts(salt, [ikm]);
   }
 
-  expand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  expand(prk: Uint8Array | KeyedMac, info: Uint8Array, length: number): Uint8Array {
     return this.#expandParts(prk, [info], length);
   }
 

@@ -200,6 +200,9 @@ export function parseRequestHeader(
   return { header: bytes.slice(0, HEADER_LENGTH), suite: cachedSuite(kemId, kdfId, aeadId), gatewayKey };
 }
 
+const KEY_LABEL = utf8("key");
+const NONCE_LABEL = utf8("nonce");
+
 /** `label || 0x00 || header`, the HPKE info of a request. Internal. */
 export function requestInfo(label: string, header: Uint8Array): Uint8Array {
   return concat(utf8(label), Uint8Array.of(0), header);
@@ -222,10 +225,11 @@ export async function responseKeys(
   label: string,
 ): Promise<{ key: Uint8Array; nonce: Uint8Array }> {
   const secret = await context.export(utf8(label), responseNonceLength(suite));
-  const prk = suite.kdf.extract(concat(enc, responseNonce), secret);
+  // One keyed HMAC for both expansions: the PRK's padded key is hashed once, not twice.
+  const prk = suite.kdf.keyed(suite.kdf.extract(concat(enc, responseNonce), secret));
   return {
-    key: suite.kdf.expand(prk, utf8("key"), suite.aead.keyLength),
-    nonce: suite.kdf.expand(prk, utf8("nonce"), suite.aead.nonceLength),
+    key: suite.kdf.expand(prk, KEY_LABEL, suite.aead.keyLength),
+    nonce: suite.kdf.expand(prk, NONCE_LABEL, suite.aead.nonceLength),
   };
 }
 
