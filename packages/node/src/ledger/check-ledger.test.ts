@@ -129,6 +129,30 @@ describe.each(["sqlite", "postgres"] as const)("checkLedger on %s", (dialect) =>
     expect(await checkLedger(store)).toEqual([]);
   });
 
+  it("names a running balance that is not the sum of its postings", async () => {
+    const account = `user:${accountId}`;
+    const drift = (by: number) =>
+      test.database.db
+        .updateTable("ledger_accounts")
+        .set((eb) => ({ balance: eb("balance", "+", by) }))
+        .where("name", "=", account)
+        .execute();
+    const posted = await ledger.balance(account);
+    await drift(3);
+    try {
+      expect(await checkLedger(ledger)).toEqual([
+        {
+          code: "balance_mismatch",
+          message: `${account} records a balance of ${posted + 3}, its postings sum to ${posted}`,
+          detail: { account, balance: posted + 3, posted },
+        },
+      ]);
+    } finally {
+      await drift(-3);
+    }
+    expect(await checkLedger(ledger)).toEqual([]);
+  });
+
   it("names every corruption", async () => {
     const unbalanced = await rawTransaction([
       { account: "user:x", amount: 5 },

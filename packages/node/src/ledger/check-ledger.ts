@@ -20,6 +20,8 @@ import { holdAccount, isInternalAccount, ledgerAccountKind } from "./account-nam
  * - `non_integer_posting`: a posting that is not an integer (SQLite's dynamic typing makes it possible).
  * - `unknown_account_name`: a posting to a name that is none of the ledger's account kinds.
  * - `negative_balance`: an internal account (user, hold, worker earnings or bond, treasury, burn) below 0.
+ * - `balance_mismatch`: an account's running balance (`ledger_accounts.balance`) is not the sum of its
+ *   postings.
  * - `open_hold`: a finished job whose hold still holds credits.
  * - `settled_twice`: a job with more than one capture or refund.
  * - `missing_capture`: a succeeded job without a capture.
@@ -40,6 +42,7 @@ export type LedgerViolationCode =
   | "non_integer_posting"
   | "unknown_account_name"
   | "negative_balance"
+  | "balance_mismatch"
   | "open_hold"
   | "settled_twice"
   | "missing_capture"
@@ -171,6 +174,28 @@ export async function checkLedger(
           account: row.account,
           balance,
         });
+      }
+    }
+
+    // Each account's running balance must be the sum of its postings.
+    const stored = await trx
+      .selectFrom("ledger_accounts")
+      .select(["name", "balance"])
+      .orderBy("name")
+      .execute();
+    for (const row of stored) {
+      const balance = readInteger(row.balance, "balance");
+      const posted = balances.get(row.name) ?? 0;
+      if (balance !== posted) {
+        add(
+          "balance_mismatch",
+          `${row.name} records a balance of ${balance}, its postings sum to ${posted}`,
+          {
+            account: row.name,
+            balance,
+            posted,
+          },
+        );
       }
     }
 

@@ -1,12 +1,13 @@
 /**
  * The node's double-entry ledger of credits (1 credit = $0.01 of USDC, integers only). Every movement is
- * one database transaction of postings summing to zero; balances are sums of postings, never stored.
+ * one database transaction of postings summing to zero; each account's running balance is updated in
+ * that same transaction, and `checkLedger` verifies it equals the sum of the account's postings.
  *
  * @packageDocumentation
  */
 
-import { type Kysely, sql } from "kysely";
-import { isUniqueViolation } from "../storage/database-errors.js";
+import type { Kysely } from "kysely";
+import { isTransientConflict, isUniqueViolation, toStorageError } from "../storage/database-errors.js";
 import { StorageError } from "../storage/errors.js";
 import type { NodeDatabase } from "../storage/open-database.js";
 import type { DatabaseSchema } from "../storage/schema.js";
@@ -108,6 +109,35 @@ export interface AccountBalance {
 }
 
 /**
+ * More statements for the ledger operation's own database transaction, run after its checks and
+ * writes: they commit together or not at all (a job row with its hold, a job's final state with its
+ * capture). Use only the handle given. What it throws comes out of the operation unchanged, after the
+ * rollback; it may run more than once when the database asks for a retry (a PostgreSQL deadlock).
+ *
+ * @example
+ * ```ts
+ * const alongside: LedgerAlongside = (trx) => insertJob(trx, job);
+ * await ledger.hold(job.id, job.accountId, job.maxCredits, { alongside });
+ * ```
+ */
+export type LedgerAlongside = (trx: Kysely<DatabaseSchema>) => Promise<unknown>;
+
+/** Carries an error thrown by a {@link LedgerAlongside} past the ledger's own error mapping. */
+class AlongsideFailure {
+  constructor(readonly error: unknown) {}
+}
+
+async function runAlongside(trx: Kysely<DatabaseSchema>, alongside: LedgerAlongside | undefined) {
+  if (alongside === undefined) return;
+  try {
+    await alongside(trx);
+  } catch (error) {
+    // A deadlock or serialization failure stays as it is: runTransaction runs the whole operation again.
+    throw isTransientConflict(error) ? error : new AlongsideFailure(error);
+  }
+}
+
+/**
  * The ledger's operations. Each one either writes one balanced transaction or throws a
  * {@link LedgerError} having written nothing.
  *
@@ -142,20 +172,38 @@ export interface Ledger {
   ): Promise<LedgerTransaction>;
   /**
    * Moves a job's maximum price from `user:<accountId>` to `hold:<jobId>`. Throws `insufficient_credits`
-   * (details: `available`, `required`), `job_already_held`, `unknown_account`.
+   * (details: `available`, `required`), `job_already_held`, `unknown_account`. `alongside` runs in the
+   * same database transaction (the job's row: a hold never exists without it).
    */
-  hold(jobId: string, accountId: string, credits: number): Promise<LedgerTransaction>;
+  hold(
+    jobId: string,
+    accountId: string,
+    credits: number,
+    options?: { readonly alongside?: LedgerAlongside },
+  ): Promise<LedgerTransaction>;
   /**
    * Settles a successful job: of the hold, `credits` are charged and split by {@link splitCapture} into
    * `worker:<workerId>:earnings` and `treasury:fees`; the rest returns to the user. Exactly once per job
-   * (`job_already_settled`); `capture_exceeds_hold` if `credits` is more than was held.
+   * (`job_already_settled`); `capture_exceeds_hold` if `credits` is more than was held. `alongside` runs
+   * in the same database transaction (the job's final state: a captured job is never left running).
    */
   capture(
     jobId: string,
-    options: { readonly credits: number; readonly workerId: string; readonly feeBps: number },
+    options: {
+      readonly credits: number;
+      readonly workerId: string;
+      readonly feeBps: number;
+      readonly alongside?: LedgerAlongside;
+    },
   ): Promise<LedgerTransaction>;
-  /** Settles a failed, timed-out or cancelled job: the whole hold returns to the user. Exactly once per job. */
-  refund(jobId: string, options: { readonly reason: string }): Promise<LedgerTransaction>;
+  /**
+   * Settles a failed, timed-out or cancelled job: the whole hold returns to the user. Exactly once per
+   * job. `alongside` runs in the same database transaction.
+   */
+  refund(
+    jobId: string,
+    options: { readonly reason: string; readonly alongside?: LedgerAlongside },
+  ): Promise<LedgerTransaction>;
   /** A worker's bond, from `external:bonds` to `worker:<workerId>:bond`; idempotent on `reference`. */
   depositBond(
     workerId: string,
@@ -189,7 +237,7 @@ export interface Ledger {
     credits: number,
     options: { readonly signature: string },
   ): Promise<LedgerTransaction>;
-  /** The derived balance of any well-formed account name (0 if never posted to). */
+  /** The balance of any well-formed account name (0 if never posted to); O(1), a running balance. */
   balance(account: string): Promise<number>;
   /** Every account ever posted to, by name, with its balance. */
   accountBalances(): Promise<readonly AccountBalance[]>;
@@ -276,7 +324,7 @@ function samePostings(a: readonly LedgerPosting[], b: readonly LedgerPosting[]):
  * The ledger over an open database (SQLite or PostgreSQL).
  *
  * Concurrency: every operation is one database transaction. On PostgreSQL the debited internal account's
- * row in `ledger_accounts` is locked with `SELECT … FOR UPDATE` before its balance is read, so replicas
+ * row in `ledger_accounts` is locked (an upsert, like `SELECT … FOR UPDATE`) as its balance is read, so replicas
  * sharing the database serialise on it and cannot overdraw it; on SQLite `BEGIN IMMEDIATE` serialises
  * writers. Idempotency keys are also a unique column: if two writers race on one key, the loser's
  * transaction rolls back and the operation runs again, finding the winner's row.
@@ -289,13 +337,12 @@ function samePostings(a: readonly LedgerPosting[], b: readonly LedgerPosting[]):
  */
 export function createLedger(database: NodeDatabase, options: LedgerOptions = {}): Ledger {
   const now = options.now ?? Date.now;
-  const { dialect } = database;
-
   async function atomically<T>(work: (trx: Kysely<DatabaseSchema>) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await runTransaction(database, work);
       } catch (error) {
+        if (error instanceof AlongsideFailure) throw toStorageError(error.error);
         // A concurrent writer committed the same idempotency key between our check and our insert;
         // running again sees its row and answers as a replay (or as already settled).
         if (attempt < 3 && isUniqueViolation(error)) continue;
@@ -335,8 +382,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
     return writeTransaction(trx, draft);
   }
 
-  async function requireFunds(trx: Kysely<DatabaseSchema>, account: string, required: number): Promise<void> {
-    const available = await readBalance(trx, account);
+  function requireFunds(account: string, available: number, required: number): void {
     if (available < required) {
       throw new LedgerError(
         "insufficient_credits",
@@ -356,27 +402,45 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
     return transaction;
   }
 
+  /** The account a job's hold was taken from (its one debit), or `undefined` without a hold. */
+  async function holdSourceOf(trx: Kysely<DatabaseSchema>, jobId: string): Promise<string | undefined> {
+    const row = await trx
+      .selectFrom("ledger_postings")
+      .innerJoin("ledger_transactions", "ledger_transactions.id", "ledger_postings.transaction_id")
+      .select("ledger_postings.account")
+      .where("ledger_transactions.idempotency_key", "=", `hold:${jobId}`)
+      .where("ledger_postings.amount", "<", 0)
+      .executeTakeFirst();
+    return row?.account;
+  }
+
   function holdSource(transaction: LedgerTransaction): string {
     const source = transaction.postings.find((posting) => posting.amount < 0);
     if (source === undefined) throw new Error(`hold transaction ${transaction.id} has no debit`);
     return source.account;
   }
 
-  /** Locks the hold, checks it exists and is unsettled; returns the hold transaction and what it still holds. */
+  /**
+   * Locks the hold, checks it exists and is unsettled; returns the account it came from and what it
+   * still holds. A hold is at least 1 credit and settling empties it, so a non-zero balance is an open
+   * hold; only a zero one needs a look at why.
+   */
   async function openHold(trx: Kysely<DatabaseSchema>, jobId: string) {
     const hold = holdAccount(jobId);
-    await lockAccounts(trx, dialect, [hold], now());
-    const holdTransaction = await findHold(trx, jobId);
-    if (holdTransaction === undefined) {
+    const held = (await lockAccounts(trx, [hold], now())).get(hold) ?? 0;
+    const user = held === 0 ? undefined : await holdSourceOf(trx, jobId);
+    if (user === undefined) {
+      const [settlement] = await readTransactions(trx, { idempotencyKey: `settle:${jobId}` });
+      if (settlement !== undefined) {
+        throw new LedgerError(
+          "job_already_settled",
+          `job ${jobId} was already settled (${settlement.kind})`,
+          { details: { jobId, settlement: settlement.kind, transactionId: settlement.id } },
+        );
+      }
       throw new LedgerError("unknown_hold", `job ${jobId} has no hold`, { details: { jobId } });
     }
-    const [settlement] = await readTransactions(trx, { idempotencyKey: `settle:${jobId}` });
-    if (settlement !== undefined) {
-      throw new LedgerError("job_already_settled", `job ${jobId} was already settled (${settlement.kind})`, {
-        details: { jobId, settlement: settlement.kind, transactionId: settlement.id },
-      });
-    }
-    return { hold, user: holdSource(holdTransaction), held: await readBalance(trx, hold) };
+    return { hold, user, held };
   }
 
   return {
@@ -424,32 +488,45 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
       });
     },
 
-    async hold(jobId, accountId, credits) {
+    async hold(jobId, accountId, credits, holdOptions) {
       const hold = holdAccount(jobId);
       const user = userAccount(accountId);
       requireAmount(credits, "credits");
+      const alreadyHeld = () =>
+        new LedgerError("job_already_held", `job ${jobId} already has a hold`, { details: { jobId } });
       return atomically(async (trx) => {
-        await requireCustomer(trx, accountId);
         // The user's row is the one that matters: its lock serialises every hold against the account.
         // The hold's row serialises two holds for one job.
-        await lockAccounts(trx, dialect, [user, hold], now());
-        if ((await findHold(trx, jobId)) !== undefined) {
-          throw new LedgerError("job_already_held", `job ${jobId} already has a hold`, {
-            details: { jobId },
-          });
+        const balances = await lockAccounts(trx, [user, hold], now());
+        const available = balances.get(user) ?? 0;
+        if (available < credits) {
+          // Refused: find the first reason, in the order unknown account, held, funds.
+          await requireCustomer(trx, accountId);
+          if ((await findHold(trx, jobId)) !== undefined) throw alreadyHeld();
+          requireFunds(user, available, credits);
         }
-        await requireFunds(trx, user, credits);
-        return writeTransaction(trx, {
-          kind: "hold",
-          idempotencyKey: `hold:${jobId}`,
-          jobId,
-          memo: null,
-          createdAt: now(),
-          postings: [
-            { account: user, amount: -credits },
-            { account: hold, amount: credits },
-          ],
-        });
+        // Funded, so the customer exists: only a customer's account is ever credited. An open hold has a
+        // balance; a settled one is refused by the idempotency key's uniqueness when written.
+        if ((balances.get(hold) ?? 0) !== 0) throw alreadyHeld();
+        let transaction: LedgerTransaction;
+        try {
+          transaction = await writeTransaction(trx, {
+            kind: "hold",
+            idempotencyKey: `hold:${jobId}`,
+            jobId,
+            memo: null,
+            createdAt: now(),
+            postings: [
+              { account: user, amount: -credits },
+              { account: hold, amount: credits },
+            ],
+          });
+        } catch (error) {
+          if (isUniqueViolation(error)) throw alreadyHeld();
+          throw error;
+        }
+        await runAlongside(trx, holdOptions?.alongside);
+        return transaction;
       });
     },
 
@@ -471,7 +548,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
           );
         }
         const { workerCredits, feeCredits } = splitCapture(credits, feeBps);
-        return writeTransaction(trx, {
+        const transaction = await writeTransaction(trx, {
           kind: "capture",
           idempotencyKey: `settle:${jobId}`,
           jobId,
@@ -484,6 +561,8 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
             { account: user, amount: held - credits },
           ],
         });
+        await runAlongside(trx, captureOptions.alongside);
+        return transaction;
       });
     },
 
@@ -492,7 +571,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
       const reason = requireMemo(refundOptions?.reason, "reason");
       return atomically(async (trx) => {
         const { hold, user, held } = await openHold(trx, jobId);
-        return writeTransaction(trx, {
+        const transaction = await writeTransaction(trx, {
           kind: "refund",
           idempotencyKey: `settle:${jobId}`,
           jobId,
@@ -503,6 +582,8 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
             { account: user, amount: held },
           ],
         });
+        await runAlongside(trx, refundOptions.alongside);
+        return transaction;
       });
     },
 
@@ -549,7 +630,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
             trx,
             challenger.substring("worker:".length, challenger.length - ":earnings".length),
           );
-        await lockAccounts(trx, dialect, [bond], now());
+        const posted = (await lockAccounts(trx, [bond], now())).get(bond) ?? 0;
         // Space cannot occur in an id, so "<worker> <job>" is unambiguous.
         const key = `slash:${workerId} ${jobId}`;
         const [previous] = await readTransactions(trx, { idempotencyKey: key });
@@ -562,7 +643,6 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
             },
           );
         }
-        const posted = await readBalance(trx, bond);
         if (posted <= 0)
           throw new LedgerError("no_bond", `worker ${workerId} has no bond to slash`, {
             details: { workerId },
@@ -593,7 +673,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
       const signature = requireLedgerId(payoutOptions?.signature, "signature");
       return atomically(async (trx) => {
         await requireWorker(trx, workerId);
-        await lockAccounts(trx, dialect, [earnings], now());
+        const available = (await lockAccounts(trx, [earnings], now())).get(earnings) ?? 0;
         const draft: TransactionDraft = {
           kind: "payout",
           idempotencyKey: `payout:${signature}`,
@@ -607,7 +687,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
         };
         const [existing] = await readTransactions(trx, { idempotencyKey: `payout:${signature}` });
         // A replay must not be refused for lack of funds: the first call already took them.
-        if (existing === undefined) await requireFunds(trx, earnings, credits);
+        if (existing === undefined) requireFunds(earnings, available, credits);
         return idempotentWrite(trx, draft);
       });
     },
@@ -623,14 +703,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
 
     async accountBalances() {
       const rows = await runQuery(() =>
-        database.db
-          .selectFrom("ledger_accounts")
-          .leftJoin("ledger_postings", "ledger_postings.account", "ledger_accounts.name")
-          .select(["ledger_accounts.name", "ledger_accounts.kind"])
-          .select(sql<unknown>`coalesce(sum(ledger_postings.amount), 0)`.as("balance"))
-          .groupBy(["ledger_accounts.name", "ledger_accounts.kind"])
-          .orderBy("ledger_accounts.name")
-          .execute(),
+        database.db.selectFrom("ledger_accounts").select(["name", "balance"]).orderBy("name").execute(),
       ).catch((error: unknown) => {
         throw toLedgerError(error);
       });

@@ -6,7 +6,6 @@
  */
 
 import { type Kysely, sql } from "kysely";
-import type { DatabaseDialect } from "../storage/open-database.js";
 import type { DatabaseSchema } from "../storage/schema.js";
 import { readInteger } from "../storage/values.js";
 import { ledgerAccountKind } from "./account-names.js";
@@ -112,57 +111,49 @@ export function balancedPostings(postings: readonly LedgerPosting[]): readonly L
 }
 
 /**
- * Makes sure the `ledger_accounts` rows exist and, on PostgreSQL, locks them (`SELECT … FOR UPDATE`, in
- * name order, so two transactions never wait on each other in a cycle). Locks are held until commit, so
- * a balance read after this call stays true until the write: two replicas holding against one account
- * are serialised on its row. SQLite needs no row lock: `BEGIN IMMEDIATE` already holds the database's
- * single write lock.
+ * Makes sure the `ledger_accounts` rows exist, locks them and returns their balances, in one statement
+ * (`INSERT … ON CONFLICT DO UPDATE … RETURNING`, rows in name order). On PostgreSQL the upsert takes each
+ * row's lock like `SELECT … FOR UPDATE`, in name order, so two transactions never wait on each other in a
+ * cycle; locks are held until commit, so a balance read here stays true until the write: two replicas
+ * holding against one account are serialised on its row. On SQLite `BEGIN IMMEDIATE` already holds the
+ * database's single write lock.
  *
  * @example
  * ```ts
- * await lockAccounts(trx, "postgres", ["user:a"], now);
+ * const balances = await lockAccounts(trx, ["user:a"], now);
+ * balances.get("user:a"); // 40
  * ```
  */
 export async function lockAccounts(
   trx: Kysely<DatabaseSchema>,
-  dialect: DatabaseDialect,
   names: readonly string[],
   createdAt: number,
-): Promise<void> {
+): Promise<Map<string, number>> {
   const sorted = [...new Set(names)].sort();
-  if (sorted.length === 0) return;
-  await ensureAccounts(trx, sorted, createdAt);
-  if (dialect === "postgres") {
-    await trx
-      .selectFrom("ledger_accounts")
-      .select("name")
-      .where("name", "in", sorted)
-      .orderBy("name")
-      .forUpdate()
-      .execute();
-  }
-}
-
-async function ensureAccounts(
-  trx: Kysely<DatabaseSchema>,
-  sortedNames: readonly string[],
-  createdAt: number,
-) {
-  await trx
+  const balances = new Map<string, number>();
+  if (sorted.length === 0) return balances;
+  const rows = await trx
     .insertInto("ledger_accounts")
     .values(
-      sortedNames.map((name) => ({
+      sorted.map((name) => ({
         name,
         kind: ledgerAccountKind(name) ?? "unknown",
         created_at: createdAt,
+        balance: 0,
       })),
     )
-    .onConflict((oc) => oc.column("name").doNothing())
+    // A no-op update rather than DO NOTHING: it locks an existing row and makes RETURNING give it.
+    .onConflict((oc) => oc.column("name").doUpdateSet({ balance: sql`ledger_accounts.balance` }))
+    .returning(["name", "balance"])
     .execute();
+  for (const row of rows) balances.set(row.name, readInteger(row.balance, "balance"));
+  return balances;
 }
 
 /**
- * The balance of one account: the sum of its postings (0 for an account never posted to).
+ * The balance of one account (0 for an account never posted to): the running balance kept on its
+ * `ledger_accounts` row, which every {@link writeTransaction} updates with its postings and
+ * `checkLedger` compares with the sum of postings. O(1) however long the history.
  *
  * @example
  * ```ts
@@ -171,16 +162,20 @@ async function ensureAccounts(
  */
 export async function readBalance(trx: Kysely<DatabaseSchema>, account: string): Promise<number> {
   const row = await trx
-    .selectFrom("ledger_postings")
-    .select(sql<unknown>`coalesce(sum(amount), 0)`.as("balance"))
-    .where("account", "=", account)
+    .selectFrom("ledger_accounts")
+    .select("balance")
+    .where("name", "=", account)
     .executeTakeFirst();
-  return readInteger(row?.balance, "balance");
+  return row === undefined ? 0 : readInteger(row.balance, "balance");
 }
 
 /**
- * Writes a checked transaction and its postings; returns it as stored. Call inside a database
- * transaction, after {@link lockAccounts} for every account whose balance was checked.
+ * Writes a checked transaction and its postings, and adds each account's net amount to its running
+ * balance (creating the account row if needed) in the same database transaction; returns the
+ * transaction as stored. Call inside a database transaction, after {@link lockAccounts} for every
+ * account whose balance was checked. Three statements: the transaction row (first, so that a reused
+ * idempotency key fails before anything else is done), the balances (one upsert, rows in name order),
+ * the postings.
  *
  * @example
  * ```ts
@@ -193,7 +188,6 @@ export async function writeTransaction(
   draft: TransactionDraft,
 ): Promise<LedgerTransaction> {
   const postings = balancedPostings(draft.postings);
-  await ensureAccounts(trx, [...new Set(postings.map((posting) => posting.account))].sort(), draft.createdAt);
   const inserted = await trx
     .insertInto("ledger_transactions")
     .values({
@@ -206,6 +200,22 @@ export async function writeTransaction(
     .returning("id")
     .executeTakeFirstOrThrow();
   const id = readInteger(inserted.id, "id");
+  const net = new Map<string, number>();
+  for (const posting of postings) net.set(posting.account, (net.get(posting.account) ?? 0) + posting.amount);
+  await trx
+    .insertInto("ledger_accounts")
+    .values(
+      [...net.keys()].sort().map((name) => ({
+        name,
+        kind: ledgerAccountKind(name) ?? "unknown",
+        created_at: draft.createdAt,
+        balance: net.get(name) as number,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.column("name").doUpdateSet({ balance: sql`ledger_accounts.balance + excluded.balance` }),
+    )
+    .execute();
   await trx
     .insertInto("ledger_postings")
     .values(

@@ -38,7 +38,7 @@ import {
   workerBondAccount,
   workerEarningsAccount,
 } from "../ledger/index.js";
-import type { Account, Store } from "../storage/index.js";
+import { type Account, finishJobRecord, insertJob, type Store } from "../storage/index.js";
 import { AsyncQueue } from "./async-queue.js";
 import { summarizeBundle } from "./attestation-summary.js";
 import { NodeError } from "./errors.js";
@@ -673,9 +673,24 @@ export class Orchestrator {
     sealedBytes?: number;
   }): Promise<ActiveJob> {
     const id = newJobId();
-    const { ledger, store } = this.#o;
+    const { ledger } = this.#o;
     try {
-      await ledger.hold(id, input.account.id, input.holdCredits);
+      // The job's row commits with its hold, or neither does.
+      await ledger.hold(id, input.account.id, input.holdCredits, {
+        alongside: (trx) =>
+          insertJob(trx, {
+            id,
+            accountId: input.account.id,
+            tier: input.tier,
+            model: input.model,
+            workerId: input.session.id,
+            maxCredits: input.holdCredits,
+            seed: input.seed,
+            stream: input.stream,
+            requestHash: toHex(input.requestHash),
+            createdAt: this.#o.now(),
+          }),
+      });
     } catch (error) {
       if (LedgerError.isInstance(error) && error.code === "insufficient_credits") {
         const available = (error.details as { available?: number } | undefined)?.available ?? 0;
@@ -685,23 +700,6 @@ export class Orchestrator {
           { details: { priceCredits: input.holdCredits, balance: available } },
         );
       }
-      throw error;
-    }
-    try {
-      await store.jobs.createJob({
-        id,
-        accountId: input.account.id,
-        tier: input.tier,
-        model: input.model,
-        workerId: input.session.id,
-        maxCredits: input.holdCredits,
-        seed: input.seed,
-        stream: input.stream,
-        requestHash: toHex(input.requestHash),
-        createdAt: this.#o.now(),
-      });
-    } catch (error) {
-      await this.#refundHold(id, "job record failed");
       throw error;
     }
     const job: ActiveJob = {
@@ -894,7 +892,6 @@ export class Orchestrator {
     clearTimeout(job.timer);
     const { ledger, store, metrics } = this.#o;
     const price = Math.min(job.holdCredits, priceCredits(message.usage, job.session.pricePer1k));
-    await ledger.capture(job.id, { credits: price, workerId: job.session.id, feeBps: this.#o.feeBps });
     const finished = this.#o.now();
     const latencyMs = finished - job.started;
     const tokens = message.usage.prompt_tokens + message.usage.completion_tokens;
@@ -906,15 +903,22 @@ export class Orchestrator {
       signing_key: job.session.signingKeyText,
       id: receiptId,
     };
-    await store.jobs.finishJob(job.id, {
-      status: "succeeded",
-      priceCredits: price,
-      promptTokens: message.usage.prompt_tokens,
-      completionTokens: message.usage.completion_tokens,
-      outputHash: outputHashHex,
-      receipt: JSON.stringify(wire),
-      error: null,
-      finishedAt: finished,
+    // The capture and the job's final state commit together: a captured job is never left running.
+    await ledger.capture(job.id, {
+      credits: price,
+      workerId: job.session.id,
+      feeBps: this.#o.feeBps,
+      alongside: (trx) =>
+        finishJobRecord(trx, job.id, {
+          status: "succeeded",
+          priceCredits: price,
+          promptTokens: message.usage.prompt_tokens,
+          completionTokens: message.usage.completion_tokens,
+          outputHash: outputHashHex,
+          receipt: JSON.stringify(wire),
+          error: null,
+          finishedAt: finished,
+        }),
     });
     this.#release(job);
     this.#stats.succeeded += 1;

@@ -18,6 +18,8 @@ export type { EventRepository, JsonValue, NodeEvent } from "./events.js";
 export {
   FINISHED_JOB_STATUSES,
   type FinishedJobStatus,
+  finishJobRecord,
+  insertJob,
   type Job,
   type JobRepository,
   type JobResult,

@@ -4,9 +4,11 @@
  * @packageDocumentation
  */
 
+import type { Kysely } from "kysely";
 import { isUniqueViolation } from "./database-errors.js";
 import { StorageError } from "./errors.js";
 import type { NodeDatabase } from "./open-database.js";
+import type { DatabaseSchema } from "./schema.js";
 import { runQuery } from "./transaction.js";
 import { readInteger, requireInteger, requireJsonText, requireOneOf, requireText } from "./values.js";
 import { WORKER_TIERS, type WorkerTier } from "./workers.js";
@@ -236,6 +238,104 @@ function optionalText(value: unknown, name: string, maxLength: number): string |
 }
 
 /**
+ * Inserts a new `running` job with `executor`: the database, or an open transaction so that the job
+ * row commits with something else (the ledger's hold: see `ledger.hold(…, { alongside })`). Throws
+ * `already_exists` for a reused id, `not_found` for an unknown account.
+ *
+ * @example
+ * ```ts
+ * await ledger.hold(job.id, job.accountId, job.maxCredits, { alongside: (trx) => insertJob(trx, job) });
+ * ```
+ */
+export async function insertJob(executor: Kysely<DatabaseSchema>, job: NewJob): Promise<Job> {
+  const id = requireText(job?.id, "id", 200);
+  const row = {
+    id,
+    account_id: requireText(job.accountId, "accountId", 200),
+    tier: requireOneOf(job.tier, "tier", WORKER_TIERS),
+    model: requireText(job.model, "model", 200),
+    worker_id: optionalText(job.workerId, "workerId", 200),
+    max_credits: requireInteger(job.maxCredits, "maxCredits", 0),
+    seed: job.seed === null || job.seed === undefined ? null : requireInteger(job.seed, "seed"),
+    stream: job.stream === true ? 1 : 0,
+    request_hash: requireText(job.requestHash, "requestHash", 200),
+    status: "running",
+    created_at: requireInteger(job.createdAt, "createdAt", 0),
+  };
+  if (typeof job.stream !== "boolean") requireOneOf(job.stream, "stream", ["true", "false"]);
+  const insert = () => executor.insertInto("jobs").values(row).returningAll().executeTakeFirstOrThrow();
+  let inserted: Awaited<ReturnType<typeof insert>>;
+  try {
+    inserted = await runQuery(insert);
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new StorageError("already_exists", `job ${id} exists already`, {
+        details: { jobId: id },
+        cause: error,
+      });
+    }
+    if (isForeignKeyViolation(error)) {
+      throw new StorageError("not_found", `no account ${row.account_id}`, {
+        details: { accountId: row.account_id },
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return toJob(inserted);
+}
+
+/**
+ * Moves a running job to a final state with `executor`: the database, or an open transaction so that
+ * the change commits with something else (the ledger's capture: see `ledger.capture(…, { alongside })`).
+ * Throws `job_already_finished` if it is not running, `not_found` if absent.
+ *
+ * @example
+ * ```ts
+ * await ledger.capture(id, { credits, workerId, feeBps, alongside: (trx) => finishJobRecord(trx, id, result) });
+ * ```
+ */
+export async function finishJobRecord(
+  executor: Kysely<DatabaseSchema>,
+  id: string,
+  result: JobResult,
+): Promise<Job> {
+  requireText(id, "id", 200);
+  const status = requireOneOf(result?.status, "status", FINISHED_JOB_STATUSES);
+  const values = {
+    status,
+    price_credits: optionalCount(result.priceCredits, "priceCredits"),
+    prompt_tokens: optionalCount(result.promptTokens, "promptTokens"),
+    completion_tokens: optionalCount(result.completionTokens, "completionTokens"),
+    output_hash: optionalText(result.outputHash, "outputHash", 200),
+    receipt:
+      result.receipt === null || result.receipt === undefined
+        ? null
+        : requireJsonText(result.receipt, "receipt"),
+    error: optionalText(result.error, "error", 10_000),
+    finished_at: requireInteger(result.finishedAt, "finishedAt", 0),
+  };
+  // One conditional UPDATE: two replicas finishing the same job race on the row, and exactly one wins.
+  const updated = await runQuery(() =>
+    executor
+      .updateTable("jobs")
+      .set(values)
+      .where("id", "=", id)
+      .where("status", "=", "running")
+      .returningAll()
+      .executeTakeFirst(),
+  );
+  if (updated !== undefined) return toJob(updated);
+  const job = await runQuery(() =>
+    executor.selectFrom("jobs").select("status").where("id", "=", id).executeTakeFirst(),
+  );
+  if (job === undefined) throw new StorageError("not_found", `no job ${id}`, { details: { jobId: id } });
+  throw new StorageError("job_already_finished", `job ${id} is already ${job.status}`, {
+    details: { jobId: id, status: job.status },
+  });
+}
+
+/**
  * The job repository over an open database.
  *
  * @example
@@ -253,81 +353,9 @@ export function createJobRepository(database: NodeDatabase, now: () => number): 
     return row === undefined ? undefined : toJob(row);
   }
 
-  async function failUpdate(id: string): Promise<never> {
-    const job = await get(id);
-    if (job === undefined) throw new StorageError("not_found", `no job ${id}`, { details: { jobId: id } });
-    throw new StorageError("job_already_finished", `job ${id} is already ${job.status}`, {
-      details: { jobId: id, status: job.status },
-    });
-  }
-
   return {
-    async createJob(job) {
-      const id = requireText(job?.id, "id", 200);
-      const row = {
-        id,
-        account_id: requireText(job.accountId, "accountId", 200),
-        tier: requireOneOf(job.tier, "tier", WORKER_TIERS),
-        model: requireText(job.model, "model", 200),
-        worker_id: optionalText(job.workerId, "workerId", 200),
-        max_credits: requireInteger(job.maxCredits, "maxCredits", 0),
-        seed: job.seed === null || job.seed === undefined ? null : requireInteger(job.seed, "seed"),
-        stream: job.stream === true ? 1 : 0,
-        request_hash: requireText(job.requestHash, "requestHash", 200),
-        status: "running",
-        created_at: requireInteger(job.createdAt, "createdAt", 0),
-      };
-      if (typeof job.stream !== "boolean") requireOneOf(job.stream, "stream", ["true", "false"]);
-      const insert = () => db.insertInto("jobs").values(row).returningAll().executeTakeFirstOrThrow();
-      let inserted: Awaited<ReturnType<typeof insert>>;
-      try {
-        inserted = await runQuery(insert);
-      } catch (error) {
-        if (isUniqueViolation(error)) {
-          throw new StorageError("already_exists", `job ${id} exists already`, {
-            details: { jobId: id },
-            cause: error,
-          });
-        }
-        if (isForeignKeyViolation(error)) {
-          throw new StorageError("not_found", `no account ${row.account_id}`, {
-            details: { accountId: row.account_id },
-            cause: error,
-          });
-        }
-        throw error;
-      }
-      return toJob(inserted);
-    },
-    async finishJob(id, result) {
-      requireText(id, "id", 200);
-      const status = requireOneOf(result?.status, "status", FINISHED_JOB_STATUSES);
-      const values = {
-        status,
-        price_credits: optionalCount(result.priceCredits, "priceCredits"),
-        prompt_tokens: optionalCount(result.promptTokens, "promptTokens"),
-        completion_tokens: optionalCount(result.completionTokens, "completionTokens"),
-        output_hash: optionalText(result.outputHash, "outputHash", 200),
-        receipt:
-          result.receipt === null || result.receipt === undefined
-            ? null
-            : requireJsonText(result.receipt, "receipt"),
-        error: optionalText(result.error, "error", 10_000),
-        finished_at: requireInteger(result.finishedAt, "finishedAt", 0),
-      };
-      // One conditional UPDATE: two replicas finishing the same job race on the row, and exactly one wins.
-      const updated = await runQuery(() =>
-        db
-          .updateTable("jobs")
-          .set(values)
-          .where("id", "=", id)
-          .where("status", "=", "running")
-          .returningAll()
-          .executeTakeFirst(),
-      );
-      if (updated === undefined) return failUpdate(id);
-      return toJob(updated);
-    },
+    createJob: (job) => insertJob(db, job),
+    finishJob: (id, result) => finishJobRecord(db, id, result),
     async getJob(id) {
       if (typeof id !== "string") return undefined;
       return get(id);

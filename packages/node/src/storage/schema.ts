@@ -86,13 +86,15 @@ export interface EventsTable {
 }
 
 /**
- * One row per ledger account ever posted to. It holds no balance (balances are sums of postings);
- * it exists so that PostgreSQL replicas can lock an account with `SELECT … FOR UPDATE`.
+ * One row per ledger account ever posted to: the row PostgreSQL replicas lock to serialise on an
+ * account, and its running balance, updated in the same transaction as every posting to it (always
+ * equal to the sum of its postings; `checkLedger` verifies that).
  */
 export interface LedgerAccountsTable {
   name: string;
   kind: string;
   created_at: number;
+  balance: Generated<number>;
 }
 
 /** A balanced set of postings, written atomically. */
