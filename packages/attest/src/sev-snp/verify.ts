@@ -153,6 +153,149 @@ function tcbResult(tcb: SevSnpTcb): SevSnpTcbResult {
 }
 
 /**
+ * The report's signing certificate (VCEK or VLEK): the EC end-entity certificate among those passed,
+ * or the VCEK fetched from AMD KDS by chip ID and reported TCB; and the other certificates passed.
+ * @throws AttestArgumentError `snp_vcek_not_found`, `snp_vlek_required`, `snp_product_required`, `snp_vcek_required`
+ * @throws EvidenceInvalidError `snp_report_not_signed`
+ */
+async function signingCertificate(
+  report: SevSnpReport,
+  options: SevSnpVerifyOptions,
+  kds: KdsClient,
+): Promise<{ vcek: Certificate; others: Certificate[]; fetchedUrl: string | undefined }> {
+  // Certificates: the leaf (an EC key that is not a CA) and any ASK/ASVK/ARK that came with it.
+  pinSevSnpRoots();
+  const suppliedKeys = toCertificates(options.vcek);
+  const supplied = [...suppliedKeys, ...toCertificates(options.chain)];
+  let leaf = supplied.find((cert) => cert.publicKey.kind === "ec" && !cert.isCa);
+  if (!leaf && suppliedKeys.length > 0) {
+    // Certificates were passed as the VCEK but none of them is one: say so, rather than go on as if
+    // no VCEK had been passed (and ask for one, or fetch it).
+    throw new AttestArgumentError(
+      "snp_vcek_not_found",
+      `the certificates passed as vcek hold no VCEK or VLEK (an EC end-entity certificate); found: ${suppliedKeys
+        .map((cert) => `"${commonName(cert.subject)}"${cert.isCa ? " (a CA)" : ""}`)
+        .join(", ")}`,
+    );
+  }
+  const others = supplied.filter((cert) => cert !== leaf);
+
+  // The product line a KDS fetch needs: the caller's, or the report's CPUID (v3+).
+  const product = options.product ?? report.cpuidProduct;
+
+  let fetchedUrl: string | undefined;
+  if (!leaf) {
+    if (report.keyInfo.signingKey === "vlek") {
+      throw new AttestArgumentError(
+        "snp_vlek_required",
+        "the report is signed by a VLEK, which AMD KDS does not serve by chip ID; pass it as vcek",
+      );
+    }
+    if (report.keyInfo.signingKey === "none") {
+      throw new EvidenceInvalidError(
+        "snp_report_not_signed",
+        "the report's key info says it is not signed (signing key 7)",
+      );
+    }
+    if (!product) {
+      throw new AttestArgumentError(
+        "snp_product_required",
+        "a v2 report does not name its product line: pass product (milan, genoa, turin) or the VCEK",
+      );
+    }
+    if (report.keyInfo.maskChipId || isAllZero(report.chipId)) {
+      throw new AttestArgumentError(
+        "snp_vcek_required",
+        "the report's chip ID is masked, so its VCEK cannot be fetched: pass the VCEK",
+      );
+    }
+    fetchedUrl = kds.vcekUrl(product, report.chipId, report.reportedTcb);
+    const der = await kds.get(fetchedUrl, "VCEK");
+    leaf = parseCertificates(der)[0] as Certificate;
+  }
+  return { vcek: leaf, others, fetchedUrl };
+}
+
+/** The product line from every source (option, report CPUID, certificate issuer and name); all must agree. */
+function checkProductLine(
+  list: CheckList,
+  option: SevSnpProduct | undefined,
+  fromCpuid: SevSnpProduct | undefined,
+  vcek: Certificate,
+  keyLabel: string,
+): Promise<SevSnpProduct | undefined> {
+  return list.run(
+    "product",
+    "Product line identified and consistent",
+    () => {
+      const sources: [string, SevSnpProduct | undefined][] = [
+        ["option", option],
+        ["report CPUID", fromCpuid],
+        [`${keyLabel} issuer`, productFromIssuer(vcek)],
+        [`${keyLabel} product name`, productFromName(productNameOf(vcek))],
+      ];
+      const known = sources.filter((s): s is [string, SevSnpProduct] => s[1] !== undefined);
+      if (known.length === 0)
+        throw new EvidenceInvalidError(
+          "snp_product_unknown",
+          "the product line cannot be determined from the report or the certificate",
+        );
+      const first = known[0] as [string, SevSnpProduct];
+      const conflict = known.find(([, p]) => p !== first[1]);
+      if (conflict) {
+        throw new EvidenceInvalidError(
+          "snp_product_mismatch",
+          `product lines disagree: ${known.map(([source, p]) => `${source} says ${p}`).join(", ")}`,
+        );
+      }
+      return first[1];
+    },
+    (p) => p,
+  );
+}
+
+/** The report's key info names the kind of certificate given, and its key is ECDSA P-384. */
+async function checkSigningKey(
+  list: CheckList,
+  report: SevSnpReport,
+  vcek: Certificate,
+  kind: "vcek" | "vlek" | undefined,
+  keyLabel: string,
+): Promise<void> {
+  await list.run(
+    "signing_key",
+    "Report signing key matches the certificate",
+    () => {
+      if (report.keyInfo.signingKey === "none")
+        throw new EvidenceInvalidError(
+          "snp_report_not_signed",
+          "the report's key info says it is not signed (signing key 7)",
+        );
+      if (kind === undefined) {
+        throw new EvidenceInvalidError(
+          "snp_signing_key_mismatch",
+          `certificate "${commonName(vcek.subject)}" is neither a VCEK nor a VLEK`,
+        );
+      }
+      if (kind !== report.keyInfo.signingKey) {
+        throw new EvidenceInvalidError(
+          "snp_signing_key_mismatch",
+          `the report says ${report.keyInfo.signingKey.toUpperCase()} signed it, but the certificate is a ${kind.toUpperCase()}`,
+        );
+      }
+      if (vcek.publicKey.kind !== "ec" || vcek.publicKey.curve !== "P-384") {
+        throw new EvidenceInvalidError(
+          "snp_vcek_key_invalid",
+          `the ${keyLabel} key is not an ECDSA P-384 key`,
+        );
+      }
+      return kind;
+    },
+    (k) => k.toUpperCase(),
+  );
+}
+
+/**
  * Verifies an AMD SEV-SNP attestation report: parses it, finds the product line, checks the
  * VCEK/VLEK chain to the pinned ARK (RSA-PSS, validity at `now`, optional CRL), the report's ECDSA
  * P-384 signature over bytes [0, 0x2A0), that the key's TCB extensions equal REPORTED_TCB and (VCEK)
@@ -199,128 +342,24 @@ export async function verifySevSnpReport(
     `version ${report.version}${report.trailingBytes > 0 ? `, ${report.trailingBytes} trailing bytes ignored` : ""}`,
   );
 
-  // Certificates: the leaf (an EC key that is not a CA) and any ASK/ASVK/ARK that came with it.
-  pinSevSnpRoots();
-  const suppliedKeys = toCertificates(options.vcek);
-  const supplied = [...suppliedKeys, ...toCertificates(options.chain)];
-  let leaf = supplied.find((cert) => cert.publicKey.kind === "ec" && !cert.isCa);
-  if (!leaf && suppliedKeys.length > 0) {
-    // Certificates were passed as the VCEK but none of them is one: say so, rather than go on as if
-    // no VCEK had been passed (and ask for one, or fetch it).
-    throw new AttestArgumentError(
-      "snp_vcek_not_found",
-      `the certificates passed as vcek hold no VCEK or VLEK (an EC end-entity certificate); found: ${suppliedKeys
-        .map((cert) => `"${commonName(cert.subject)}"${cert.isCa ? " (a CA)" : ""}`)
-        .join(", ")}`,
-    );
-  }
-  const others = supplied.filter((cert) => cert !== leaf);
-
-  // Product line: from the caller, the report's CPUID (v3+), and the certificate; all must agree.
-  const fromCpuid = report.cpuidProduct;
-  let product = options.product ?? fromCpuid ?? (leaf ? productFromIssuer(leaf) : undefined);
-
   const kds = new KdsClient({
     fetch: options.fetch ?? verifier.fetch,
     offline: options.offline,
     cache: cache?.kds,
   });
-  let fetchedUrl: string | undefined;
-  if (!leaf) {
-    if (report.keyInfo.signingKey === "vlek") {
-      throw new AttestArgumentError(
-        "snp_vlek_required",
-        "the report is signed by a VLEK, which AMD KDS does not serve by chip ID; pass it as vcek",
-      );
-    }
-    if (report.keyInfo.signingKey === "none") {
-      throw new EvidenceInvalidError(
-        "snp_report_not_signed",
-        "the report's key info says it is not signed (signing key 7)",
-      );
-    }
-    if (!product) {
-      throw new AttestArgumentError(
-        "snp_product_required",
-        "a v2 report does not name its product line: pass product (milan, genoa, turin) or the VCEK",
-      );
-    }
-    if (report.keyInfo.maskChipId || isAllZero(report.chipId)) {
-      throw new AttestArgumentError(
-        "snp_vcek_required",
-        "the report's chip ID is masked, so its VCEK cannot be fetched: pass the VCEK",
-      );
-    }
-    fetchedUrl = kds.vcekUrl(product, report.chipId, report.reportedTcb);
-    const der = await kds.get(fetchedUrl, "VCEK");
-    leaf = parseCertificates(der)[0] as Certificate;
-  }
-  const vcek = leaf;
+  const { vcek, others, fetchedUrl } = await signingCertificate(report, options, kds);
+  const fromCpuid = report.cpuidProduct;
   const kind = keyKindOf(vcek);
   const keyLabel = kind === "vlek" ? "VLEK" : "VCEK";
 
-  await list.run(
-    "product",
-    "Product line identified and consistent",
-    () => {
-      const sources: [string, SevSnpProduct | undefined][] = [
-        ["option", options.product],
-        ["report CPUID", fromCpuid],
-        [`${keyLabel} issuer`, productFromIssuer(vcek)],
-        [`${keyLabel} product name`, productFromName(productNameOf(vcek))],
-      ];
-      const known = sources.filter((s): s is [string, SevSnpProduct] => s[1] !== undefined);
-      if (known.length === 0)
-        throw new EvidenceInvalidError(
-          "snp_product_unknown",
-          "the product line cannot be determined from the report or the certificate",
-        );
-      const first = known[0] as [string, SevSnpProduct];
-      const conflict = known.find(([, p]) => p !== first[1]);
-      if (conflict) {
-        throw new EvidenceInvalidError(
-          "snp_product_mismatch",
-          `product lines disagree: ${known.map(([source, p]) => `${source} says ${p}`).join(", ")}`,
-        );
-      }
-      product = first[1];
-      return product;
-    },
-    (p) => p,
-  );
+  const product =
+    (await checkProductLine(list, options.product, fromCpuid, vcek, keyLabel)) ??
+    options.product ??
+    fromCpuid ??
+    productFromIssuer(vcek);
   const productOk = product !== undefined && !list.failed;
 
-  await list.run(
-    "signing_key",
-    "Report signing key matches the certificate",
-    () => {
-      if (report.keyInfo.signingKey === "none")
-        throw new EvidenceInvalidError(
-          "snp_report_not_signed",
-          "the report's key info says it is not signed (signing key 7)",
-        );
-      if (kind === undefined) {
-        throw new EvidenceInvalidError(
-          "snp_signing_key_mismatch",
-          `certificate "${commonName(vcek.subject)}" is neither a VCEK nor a VLEK`,
-        );
-      }
-      if (kind !== report.keyInfo.signingKey) {
-        throw new EvidenceInvalidError(
-          "snp_signing_key_mismatch",
-          `the report says ${report.keyInfo.signingKey.toUpperCase()} signed it, but the certificate is a ${kind.toUpperCase()}`,
-        );
-      }
-      if (vcek.publicKey.kind !== "ec" || vcek.publicKey.curve !== "P-384") {
-        throw new EvidenceInvalidError(
-          "snp_vcek_key_invalid",
-          `the ${keyLabel} key is not an ECDSA P-384 key`,
-        );
-      }
-      return kind;
-    },
-    (k) => k.toUpperCase(),
-  );
+  await checkSigningKey(list, report, vcek, kind, keyLabel);
 
   // Chain: leaf -> ASK (VCEK) or ASVK (VLEK) -> pinned ARK of the product line.
   let ark: Certificate | undefined;
