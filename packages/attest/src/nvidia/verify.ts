@@ -128,69 +128,39 @@ function expectedNonce(nonce: string | Uint8Array | undefined): Uint8Array | und
   return bytes;
 }
 
-/**
- * Verifies one NVIDIA GPU or NVSwitch SPDM evidence blob: the device chain to the pinned Device
- * Identity CA, the FWID binding between the leaf and the evidence, the P-384 signature over the
- * SPDM transcript, the requester nonce, OCSP (online), the RIMs (signature, signer chain, version)
- * and every active measurement, then the policy.
- *
- * Unusable input (evidence or chain that does not parse, a RIM that is not XML, OCSP or RIM
- * service unreachable) throws; everything else is reported in the result.
- * @throws EvidenceParseError, AttestArgumentError, CollateralUnavailableError
- * @example
- * const result = await verifyNvidiaEvidence(bytes, {
- *   certChain: pemText,
- *   rims: [driverRimXml, vbiosRimXml],
- *   nonce: "931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb",
- *   now: new Date("2026-06-01T00:00:00Z"),
- *   offline: true,
- * });
- * if (!result.ok) console.log(result.errors);
- */
-export async function verifyNvidiaEvidence(
-  evidence: Uint8Array | string,
-  options: VerifyNvidiaOptions,
-): Promise<NvidiaVerificationResult> {
-  if (!(options.now instanceof Date) || Number.isNaN(options.now.getTime())) {
-    throw new AttestArgumentError("nvidia_argument_invalid", "options.now must be a valid Date");
-  }
-  const policy = parseNvidiaPolicy(options.policy ?? {});
-  const verifier = verifierOf(options.verifier);
-  const cache = { ...verifier.state(NVIDIA_STATE, freshCache), ...verifier.cache.nvidia, ...options.cache };
-  const fetch = options.fetch ?? verifier.fetch;
-  const rimRoots = options.rimRoots ?? verifier.roots.nvidiaRim;
-  const spdm = parseSpdmMeasurements(evidenceBytes(evidence));
-  const certs = parseDeviceCertChain(options.certChain);
-  const nonce = expectedNonce(options.nonce);
-  const rimInputs =
-    options.rims &&
-    (await Promise.all(
-      options.rims.map((r) => (typeof r === "string" || r instanceof Uint8Array ? parseRim(r) : r)),
-    ));
-  const list = new CheckList();
-  const opaque = spdm.response.opaque;
-  list.pass(
-    "spdm_parse",
-    "SPDM GET_MEASUREMENTS evidence parses",
-    `${spdm.response.numberOfBlocks} blocks${spdm.trailingBytes > 0 ? `, ${spdm.trailingBytes} trailing byte(s) ignored` : ""}`,
-  );
-  const leaf = certs[0] as Certificate;
+/** What one verification works with: its inputs, parsed once, and the caches and backend it uses. */
+interface NvidiaRun {
+  readonly options: VerifyNvidiaOptions;
+  readonly verifier: Verifier;
+  readonly cache: Required<NvidiaVerifierCache>;
+  readonly fetch: typeof fetch | undefined;
+  readonly spdm: SpdmEvidence;
+  readonly certs: readonly Certificate[];
+  readonly nonce: Uint8Array | undefined;
+  readonly list: CheckList;
+}
 
+/** The device chain, FWID binding, SPDM signature and nonce: is this evidence genuine and fresh? */
+async function checkDeviceEvidence(
+  run: NvidiaRun,
+): Promise<{ chain: VerifiedChain | undefined; device: NvidiaDeviceIdentity }> {
+  const { options, verifier, spdm, list, nonce } = run;
+  const leaf = run.certs[0] as Certificate;
   const chain: VerifiedChain | undefined = await list.run(
     "device_chain",
     "Device certificate chain to NVIDIA Device Identity CA",
     () =>
-      verifyDeviceChain(certs, {
+      verifyDeviceChain(run.certs, {
         roots: options.roots ?? verifier.roots.nvidia ?? defaultDeviceRoots(),
         now: options.now,
-        cache: cache.signatures,
+        cache: run.cache.signatures,
         backend: verifier.backend,
       }),
   );
-  const device = deviceIdentity(chain?.path ?? certs);
+  const device = deviceIdentity(chain?.path ?? run.certs);
 
-  if (opaque.fwid) {
-    const fwid = opaque.fwid;
+  const fwid = spdm.response.opaque.fwid;
+  if (fwid) {
     await list.run("fwid", "Leaf certificate FWID matches the evidence", () => {
       const fromCert = leafFwid(leaf);
       if (!equalBytes(fromCert.digest, fwid)) {
@@ -245,52 +215,69 @@ export async function verifyNvidiaEvidence(
   } else {
     list.skip("nonce", "Requester nonce equals the expected nonce", "no expected nonce given");
   }
+  return { chain, device };
+}
 
-  let deviceRevocationChecked = false;
+/** OCSP for the device chain (online, and only for a verified chain). Returns whether it was checked. */
+async function checkDeviceRevocation(run: NvidiaRun, chain: VerifiedChain | undefined): Promise<boolean> {
+  const { options, list } = run;
   if (options.offline) {
     list.skip("device_ocsp", "Device certificates not revoked (OCSP)", "offline");
-  } else if (chain) {
-    const statuses = await list.run("device_ocsp", "Device certificates not revoked (OCSP)", () =>
-      checkRevocation(chain.path, {
-        now: options.now,
-        fetch: fetch ?? globalThis.fetch,
-        cache: cache.ocsp,
-        url: options.ocspUrl,
-        label: "NVIDIA device",
-        backend: verifier.backend,
-      }),
-    );
-    deviceRevocationChecked = statuses !== undefined;
-  } else {
-    list.skip("device_ocsp", "Device certificates not revoked (OCSP)", "chain not verified");
+    return false;
   }
+  if (!chain) {
+    list.skip("device_ocsp", "Device certificates not revoked (OCSP)", "chain not verified");
+    return false;
+  }
+  const statuses = await list.run("device_ocsp", "Device certificates not revoked (OCSP)", () =>
+    checkRevocation(chain.path, {
+      now: options.now,
+      fetch: run.fetch ?? globalThis.fetch,
+      cache: run.cache.ocsp,
+      url: options.ocspUrl,
+      label: "NVIDIA device",
+      backend: run.verifier.backend,
+    }),
+  );
+  return statuses !== undefined;
+}
 
-  // RIMs: given, or fetched from the RIM service when online.
-  let rims: Rim[] = rimInputs ?? [];
+/**
+ * The RIMs given, or (online, none given) fetched from the RIM service for this device: each
+ * verified (signature, signer chain, revocation) and its version compared with the evidence's.
+ */
+async function checkRims(
+  run: NvidiaRun,
+  given: readonly Rim[] | undefined,
+  device: NvidiaDeviceIdentity,
+): Promise<RimVerificationResult[]> {
+  const { options, spdm, list, cache } = run;
+  const opaque = spdm.response.opaque;
+  const rims: Rim[] = [...(given ?? [])];
   const fetched = new Map<Rim, string>();
-  if (rimInputs === undefined && !options.offline) {
+  if (given === undefined && !options.offline) {
     const ids = rimIdsFor(spdm, device);
     for (const id of [ids.driver, ids.vbios]) {
       if (!id) continue;
       const hit = cache.rims.get(id);
       const rim =
-        hit ?? (await fetchRim(id, { fetch: fetch ?? globalThis.fetch, baseUrl: options.rimServiceUrl }));
+        hit ?? (await fetchRim(id, { fetch: run.fetch ?? globalThis.fetch, baseUrl: options.rimServiceUrl }));
       if (!hit) fetched.set(rim, id);
       rims.push(rim);
     }
   }
-  const rimResults: RimVerificationResult[] = [];
+  const results: RimVerificationResult[] = [];
   for (const rim of rims) {
     const result = await verifyRim(rim, {
       now: options.now,
-      rimRoots,
+      rimRoots: options.rimRoots ?? run.verifier.roots.nvidiaRim,
       offline: options.offline,
-      fetch,
+      fetch: run.fetch,
       ocspCache: cache.ocsp,
       signatureCache: cache.signatures,
-      backend: verifier.backend,
+      backend: run.verifier.backend,
     });
-    rimResults.push(result);
+    results.push(result);
     for (const check of result.checks) {
       if (check.status === "pass") list.pass(check.id, check.label, check.detail);
       else if (check.status === "skip") list.skip(check.id, check.label, check.detail ?? "");
@@ -318,40 +305,100 @@ export async function verifyNvidiaEvidence(
       }
     });
   }
-  rims = rimResults.map((r) => r.rim);
+  return results;
+}
 
-  let measurementDetails: MeasurementReport | null = null;
-  if (rims.length > 0) {
-    measurementDetails =
-      (await list.run(
-        "measurements",
-        "Every active RIM measurement matches the evidence",
-        () => {
-          const report = compareMeasurements(spdm, rims);
-          if (report.mismatched.length > 0) {
-            throw new EvidenceInvalidError(
-              "nvidia_measurement_mismatch",
-              `${report.mismatched.length} of ${report.total} measurements differ (RIM indices ${report.mismatched.join(", ")})`,
-              { details: { report } },
-            );
-          }
-          return report;
-        },
-        (r) => `${r.matched}/${r.total}`,
-      )) ?? null;
-    if (measurementDetails === null) {
-      // Keep the report for a mismatch (the error above carries it); a conflict leaves it null.
-      const failure = list.errors.find((e) => e.code === "nvidia_measurement_mismatch");
-      if (failure) measurementDetails = compareMeasurements(spdm, rims);
-    }
-  } else {
+/** Every active RIM measurement against the evidence; the report is kept for a mismatch too. */
+async function checkMeasurements(run: NvidiaRun, rims: readonly Rim[]): Promise<MeasurementReport | null> {
+  const { list, spdm } = run;
+  if (rims.length === 0) {
     list.skip(
       "measurements",
       "Every active RIM measurement matches the evidence",
-      options.offline ? "no RIMs given (offline)" : "no RIMs",
+      run.options.offline ? "no RIMs given (offline)" : "no RIMs",
     );
+    return null;
   }
+  const report = await list.run(
+    "measurements",
+    "Every active RIM measurement matches the evidence",
+    () => {
+      const compared = compareMeasurements(spdm, rims);
+      if (compared.mismatched.length > 0) {
+        throw new EvidenceInvalidError(
+          "nvidia_measurement_mismatch",
+          `${compared.mismatched.length} of ${compared.total} measurements differ (RIM indices ${compared.mismatched.join(", ")})`,
+          { details: { report: compared } },
+        );
+      }
+      return compared;
+    },
+    (r) => `${r.matched}/${r.total}`,
+  );
+  if (report) return report;
+  // Keep the report for a mismatch (the error above carries it); a conflict leaves it null.
+  return list.errors.some((e) => e.code === "nvidia_measurement_mismatch")
+    ? compareMeasurements(spdm, rims)
+    : null;
+}
 
+/**
+ * Verifies one NVIDIA GPU or NVSwitch SPDM evidence blob: the device chain to the pinned Device
+ * Identity CA, the FWID binding between the leaf and the evidence, the P-384 signature over the
+ * SPDM transcript, the requester nonce, OCSP (online), the RIMs (signature, signer chain, version)
+ * and every active measurement, then the policy.
+ *
+ * Unusable input (evidence or chain that does not parse, a RIM that is not XML, OCSP or RIM
+ * service unreachable) throws; everything else is reported in the result.
+ * @throws EvidenceParseError, AttestArgumentError, CollateralUnavailableError
+ * @example
+ * const result = await verifyNvidiaEvidence(bytes, {
+ *   certChain: pemText,
+ *   rims: [driverRimXml, vbiosRimXml],
+ *   nonce: "931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb",
+ *   now: new Date("2026-06-01T00:00:00Z"),
+ *   offline: true,
+ * });
+ * if (!result.ok) console.log(result.errors);
+ */
+export async function verifyNvidiaEvidence(
+  evidence: Uint8Array | string,
+  options: VerifyNvidiaOptions,
+): Promise<NvidiaVerificationResult> {
+  if (!(options.now instanceof Date) || Number.isNaN(options.now.getTime())) {
+    throw new AttestArgumentError("nvidia_argument_invalid", "options.now must be a valid Date");
+  }
+  const policy = parseNvidiaPolicy(options.policy ?? {});
+  const verifier = verifierOf(options.verifier);
+  const run: NvidiaRun = {
+    options,
+    verifier,
+    cache: { ...verifier.state(NVIDIA_STATE, freshCache), ...verifier.cache.nvidia, ...options.cache },
+    fetch: options.fetch ?? verifier.fetch,
+    spdm: parseSpdmMeasurements(evidenceBytes(evidence)),
+    certs: parseDeviceCertChain(options.certChain),
+    nonce: expectedNonce(options.nonce),
+    list: new CheckList(),
+  };
+  const { spdm, list, nonce } = run;
+  const rimInputs =
+    options.rims &&
+    (await Promise.all(
+      options.rims.map((r) => (typeof r === "string" || r instanceof Uint8Array ? parseRim(r) : r)),
+    ));
+  list.pass(
+    "spdm_parse",
+    "SPDM GET_MEASUREMENTS evidence parses",
+    `${spdm.response.numberOfBlocks} blocks${spdm.trailingBytes > 0 ? `, ${spdm.trailingBytes} trailing byte(s) ignored` : ""}`,
+  );
+
+  const { chain, device } = await checkDeviceEvidence(run);
+  const deviceRevocationChecked = await checkDeviceRevocation(run, chain);
+  const rimResults = await checkRims(run, rimInputs, device);
+  const rims = rimResults.map((r) => r.rim);
+  const measurementDetails = await checkMeasurements(run, rims);
+
+  const opaque = spdm.response.opaque;
   const revocationChecked = deviceRevocationChecked && rimResults.every((r) => r.revocationChecked);
   const verified = !list.failed;
   const measurements = measurementDetails
