@@ -2,7 +2,7 @@ import { equalBytes, isAllZero, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { isEcdsaScalarInRange } from "../common/ecdsa-signature.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
-import { verifyEcdsa } from "../common/signatures.js";
+import { type SignatureBackend, verifyEcdsa } from "../common/signatures.js";
 import { type Verifier, verifierOf } from "../common/verifier.js";
 import { type Certificate, isRevoked, parseCertificates, parseCrl, verifyCrl } from "../common/x509.js";
 import { SevSnpCache } from "./cache.js";
@@ -296,123 +296,70 @@ async function checkSigningKey(
 }
 
 /**
- * Verifies an AMD SEV-SNP attestation report: parses it, finds the product line, checks the
- * VCEK/VLEK chain to the pinned ARK (RSA-PSS, validity at `now`, optional CRL), the report's ECDSA
- * P-384 signature over bytes [0, 0x2A0), that the key's TCB extensions equal REPORTED_TCB and (VCEK)
- * its hwID equals CHIP_ID, then validates the policy. Every check is listed in `checks`; every
- * failure in `errors` with a stable code.
- *
- * Throws only for unusable input: `EvidenceParseError` (report or certificates malformed),
- * `AttestArgumentError` (bad options or policy), `CollateralUnavailableError` (a VCEK had to be
- * fetched and could not be).
- *
- * @example
- * ```ts
- * import { verifySevSnpReport } from "@peercycles/attest/sev-snp";
- * const result = await verifySevSnpReport(reportBytes, { vcek: vcekDer, now: new Date() });
- * if (!result.ok) console.error(result.errors);
- * ```
+ * The report's ECDSA P-384 signature by the VCEK/VLEK, started at once so that it runs while the
+ * chain's RSA checks are on the platform (node:crypto runs them on the thread pool).
  */
-export async function verifySevSnpReport(
-  input: Uint8Array | SevSnpReport,
-  options: SevSnpVerifyOptions,
-): Promise<SevSnpVerificationResult> {
-  if (!options || !(options.now instanceof Date) || Number.isNaN(options.now.getTime())) {
-    throw new AttestArgumentError("snp_now_required", "verifySevSnpReport needs options.now (a valid Date)");
-  }
-  if (options.product !== undefined && !SEV_SNP_PRODUCTS.includes(options.product)) {
-    throw new AttestArgumentError(
-      "snp_product_invalid",
-      `product must be one of ${SEV_SNP_PRODUCTS.join(", ")}`,
+async function reportSignatureTask(
+  report: SevSnpReport,
+  vcek: Certificate,
+  keyLabel: string,
+  backend: SignatureBackend | undefined,
+): Promise<void> {
+  if (report.signatureAlgo !== SEV_SNP_SIGNATURE_ALGO_ECDSA_P384_SHA384) {
+    throw new EvidenceInvalidError(
+      "snp_report_signature_algorithm_unsupported",
+      `signature algorithm ${report.signatureAlgo} is not ECDSA P-384/SHA-384 (1)`,
     );
   }
-  const policy = parseSevSnpPolicy(options.policy ?? {});
-  const report = input instanceof Uint8Array ? parseSevSnpReport(input) : input;
-  const verifier = verifierOf(options.verifier);
-  const roots = options.roots ?? verifier.roots.sevSnp;
-  const cache =
-    options.cache === false
-      ? undefined
-      : (options.cache ?? verifier.cache.sevSnp ?? verifier.state(SEV_SNP_STATE, () => new SevSnpCache()));
+  if (vcek.publicKey.kind !== "ec" || vcek.publicKey.curve !== "P-384") {
+    throw new EvidenceInvalidError("snp_vcek_key_invalid", `the ${keyLabel} key is not an ECDSA P-384 key`);
+  }
+  const raw = reportSignatureRaw(report);
+  const valid = await verifyEcdsa("P-384", "SHA-384", vcek.publicKey.point, raw, report.signedSpan, backend);
+  if (!valid) {
+    throw new EvidenceInvalidError(
+      "snp_report_signature_invalid",
+      `the report signature does not verify with the ${keyLabel}`,
+    );
+  }
+}
+
+/**
+ * The key chain (leaf -> ASK for a VCEK or ASVK for a VLEK -> the product line's pinned ARK) and,
+ * when a CRL was passed, that it is ARK-signed, current and revokes none of the chain.
+ */
+async function checkChainAndCrl(
+  list: CheckList,
+  step: {
+    readonly vcek: Certificate;
+    readonly others: readonly Certificate[];
+    /** The product line, when it is known and agreed. */
+    readonly product: SevSnpProduct | undefined;
+    readonly options: SevSnpVerifyOptions;
+    readonly roots: SevSnpVerifyOptions["roots"];
+    readonly cache: SevSnpCache | undefined;
+    readonly keyLabel: string;
+    readonly backend: SignatureBackend | undefined;
+  },
+): Promise<void> {
+  const { vcek, product, options, cache, keyLabel } = step;
   const now = options.now;
-  const list = new CheckList();
-  list.pass(
-    "report_format",
-    "Report parsed (size, version, reserved fields)",
-    `version ${report.version}${report.trailingBytes > 0 ? `, ${report.trailingBytes} trailing bytes ignored` : ""}`,
-  );
-
-  const kds = new KdsClient({
-    fetch: options.fetch ?? verifier.fetch,
-    offline: options.offline,
-    cache: cache?.kds,
-  });
-  const { vcek, others, fetchedUrl } = await signingCertificate(report, options, kds);
-  const fromCpuid = report.cpuidProduct;
-  const kind = keyKindOf(vcek);
-  const keyLabel = kind === "vlek" ? "VLEK" : "VCEK";
-
-  const product =
-    (await checkProductLine(list, options.product, fromCpuid, vcek, keyLabel)) ??
-    options.product ??
-    fromCpuid ??
-    productFromIssuer(vcek);
-  const productOk = product !== undefined && !list.failed;
-
-  await checkSigningKey(list, report, vcek, kind, keyLabel);
-
-  // Chain: leaf -> ASK (VCEK) or ASVK (VLEK) -> pinned ARK of the product line.
   let ark: Certificate | undefined;
   let chainIntermediates: readonly Certificate[] = [];
-  // The chain's RSA checks are handed to the platform first (on node:crypto they run on the thread
-  // pool), then the report signature is checked meanwhile; verdicts are recorded in check order.
-  const chainTask =
-    productOk && product
-      ? verifySevSnpKeyChain(vcek, {
-          product,
-          now,
-          supplied: others,
-          chainGiven: options.chain !== undefined,
-          roots,
-          cache,
-          backend: verifier.backend,
-        })
-      : undefined;
-  chainTask?.catch(() => undefined);
-  const signatureTask = (async () => {
-    if (report.signatureAlgo !== SEV_SNP_SIGNATURE_ALGO_ECDSA_P384_SHA384) {
-      throw new EvidenceInvalidError(
-        "snp_report_signature_algorithm_unsupported",
-        `signature algorithm ${report.signatureAlgo} is not ECDSA P-384/SHA-384 (1)`,
-      );
-    }
-    if (vcek.publicKey.kind !== "ec" || vcek.publicKey.curve !== "P-384") {
-      throw new EvidenceInvalidError("snp_vcek_key_invalid", `the ${keyLabel} key is not an ECDSA P-384 key`);
-    }
-    const raw = reportSignatureRaw(report);
-    const valid = await verifyEcdsa(
-      "P-384",
-      "SHA-384",
-      vcek.publicKey.point,
-      raw,
-      report.signedSpan,
-      verifier.backend,
-    );
-    if (!valid) {
-      throw new EvidenceInvalidError(
-        "snp_report_signature_invalid",
-        `the report signature does not verify with the ${keyLabel}`,
-      );
-    }
-  })();
-  signatureTask.catch(() => undefined);
-
-  if (chainTask) {
+  if (product) {
     await list.run(
       "certificate_chain",
       `${keyLabel} chain to the pinned ARK (RSA-PSS, validity at now)`,
       async () => {
-        const verified = await chainTask;
+        const verified = await verifySevSnpKeyChain(vcek, {
+          product,
+          now,
+          supplied: step.others,
+          chainGiven: options.chain !== undefined,
+          roots: step.roots,
+          cache,
+          backend: step.backend,
+        });
         ark = verified.ark;
         chainIntermediates = verified.intermediates;
         return verified.cached
@@ -426,41 +373,45 @@ export async function verifySevSnpReport(
   }
   const chainOk = list.checks.at(-1)?.status === "pass";
 
-  if (options.crl !== undefined) {
-    const crlBytes = options.crl;
-    await list.run(
-      "crl",
-      "AMD KDS CRL (ARK-signed) current, no certificate revoked",
-      async () => {
-        if (!ark || !chainOk)
-          throw new EvidenceInvalidError(
-            "snp_crl_unchecked",
-            "the CRL cannot be checked without a verified chain",
-          );
-        const crl = parseCrl(crlBytes);
-        await verifyCrl(crl, ark, now, "AMD KDS", cache?.signatures, verifier.backend);
-        for (const cert of [vcek, ...chainIntermediates]) {
-          if (cert.issuer === crl.issuer && cert.subject !== cert.issuer && isRevoked(crl, cert)) {
-            throw new EvidenceInvalidError(
-              "snp_certificate_revoked",
-              `"${commonName(cert.subject)}" (serial ${cert.serialNumber}) is revoked by the AMD KDS CRL`,
-            );
-          }
-        }
-        return crl.thisUpdate.toISOString();
-      },
-      (t) => `thisUpdate ${t}`,
-    );
-  } else {
+  if (options.crl === undefined) {
     list.skip("crl", "AMD KDS CRL", "no CRL supplied");
+    return;
   }
-
+  const crlBytes = options.crl;
   await list.run(
-    "report_signature",
-    `Report signed by the ${keyLabel} (ECDSA P-384/SHA-384)`,
-    () => signatureTask,
+    "crl",
+    "AMD KDS CRL (ARK-signed) current, no certificate revoked",
+    async () => {
+      if (!ark || !chainOk)
+        throw new EvidenceInvalidError(
+          "snp_crl_unchecked",
+          "the CRL cannot be checked without a verified chain",
+        );
+      const crl = parseCrl(crlBytes);
+      await verifyCrl(crl, ark, now, "AMD KDS", cache?.signatures, step.backend);
+      for (const cert of [vcek, ...chainIntermediates]) {
+        if (cert.issuer === crl.issuer && cert.subject !== cert.issuer && isRevoked(crl, cert)) {
+          throw new EvidenceInvalidError(
+            "snp_certificate_revoked",
+            `"${commonName(cert.subject)}" (serial ${cert.serialNumber}) is revoked by the AMD KDS CRL`,
+          );
+        }
+      }
+      return crl.thisUpdate.toISOString();
+    },
+    (t) => `thisUpdate ${t}`,
   );
+}
 
+/** What binds the key to this report: its TCB extensions equal REPORTED_TCB, its hwID the CHIP_ID. */
+async function checkReportBindings(
+  list: CheckList,
+  report: SevSnpReport,
+  vcek: Certificate,
+  kind: ReturnType<typeof keyKindOf>,
+  keyLabel: string,
+  product: SevSnpProduct | undefined,
+): Promise<void> {
   const layout = tcbLayoutOf(product ?? report.cpuidProduct ?? "milan");
   const reportedTcb = decodeTcb(report.reportedTcb, layout);
   await list.run(
@@ -499,18 +450,15 @@ export async function verifySevSnpReport(
       }
     });
   }
+}
 
-  const verified = !list.failed;
-  // A fetched VCEK is cached only once it chained, signed this report and matched its chip and TCB.
-  if (verified && fetchedUrl) kds.remember(fetchedUrl, vcek.der);
-  if (verified && product) {
-    const violations = validateSevSnpPolicy({ report, product }, policy);
-    if (violations.length === 0) list.pass("policy", "Policy accepted");
-    for (const v of violations) list.fail("policy", "Policy", v);
-  } else {
-    list.skip("policy", "Policy", "not checked: the report did not verify");
-  }
-
+/** The result's summary of a report (what the policy and a caller read), with the checks made. */
+function sevSnpResult(
+  report: SevSnpReport,
+  product: SevSnpProduct | undefined,
+  list: CheckList,
+  verified: boolean,
+): SevSnpVerificationResult {
   return {
     ok: verified && !list.failed,
     verified,
@@ -532,7 +480,9 @@ export async function verifySevSnpReport(
       migrateMa: report.policy.migrateMa,
       singleSocket: report.policy.singleSocket,
     },
-    reportedTcb: tcbResult(reportedTcb),
+    reportedTcb: tcbResult(
+      decodeTcb(report.reportedTcb, tcbLayoutOf(product ?? report.cpuidProduct ?? "milan")),
+    ),
     firmware: `${report.currentVersion.major}.${report.currentVersion.minor} build ${report.currentVersion.build}`,
     committedFirmware: `${report.committedVersion.major}.${report.committedVersion.minor} build ${report.committedVersion.build}`,
     authorKeyEnabled: report.keyInfo.authorKeyEn,
@@ -540,4 +490,102 @@ export async function verifySevSnpReport(
     errors: list.errors,
     checks: list.checks,
   };
+}
+
+/**
+ * Verifies an AMD SEV-SNP attestation report: parses it, finds the product line, checks the
+ * VCEK/VLEK chain to the pinned ARK (RSA-PSS, validity at `now`, optional CRL), the report's ECDSA
+ * P-384 signature over bytes [0, 0x2A0), that the key's TCB extensions equal REPORTED_TCB and (VCEK)
+ * its hwID equals CHIP_ID, then validates the policy. Every check is listed in `checks`; every
+ * failure in `errors` with a stable code.
+ *
+ * Throws only for unusable input: `EvidenceParseError` (report or certificates malformed),
+ * `AttestArgumentError` (bad options or policy), `CollateralUnavailableError` (a VCEK had to be
+ * fetched and could not be).
+ *
+ * @example
+ * ```ts
+ * import { verifySevSnpReport } from "@peercycles/attest/sev-snp";
+ * const result = await verifySevSnpReport(reportBytes, { vcek: vcekDer, now: new Date() });
+ * if (!result.ok) console.error(result.errors);
+ * ```
+ */
+export async function verifySevSnpReport(
+  input: Uint8Array | SevSnpReport,
+  options: SevSnpVerifyOptions,
+): Promise<SevSnpVerificationResult> {
+  if (!options || !(options.now instanceof Date) || Number.isNaN(options.now.getTime())) {
+    throw new AttestArgumentError("snp_now_required", "verifySevSnpReport needs options.now (a valid Date)");
+  }
+  if (options.product !== undefined && !SEV_SNP_PRODUCTS.includes(options.product)) {
+    throw new AttestArgumentError(
+      "snp_product_invalid",
+      `product must be one of ${SEV_SNP_PRODUCTS.join(", ")}`,
+    );
+  }
+  const policy = parseSevSnpPolicy(options.policy ?? {});
+  const report = input instanceof Uint8Array ? parseSevSnpReport(input) : input;
+  const verifier = verifierOf(options.verifier);
+  const roots = options.roots ?? verifier.roots.sevSnp;
+  const cache =
+    options.cache === false
+      ? undefined
+      : (options.cache ?? verifier.cache.sevSnp ?? verifier.state(SEV_SNP_STATE, () => new SevSnpCache()));
+  const list = new CheckList();
+  list.pass(
+    "report_format",
+    "Report parsed (size, version, reserved fields)",
+    `version ${report.version}${report.trailingBytes > 0 ? `, ${report.trailingBytes} trailing bytes ignored` : ""}`,
+  );
+
+  const kds = new KdsClient({
+    fetch: options.fetch ?? verifier.fetch,
+    offline: options.offline,
+    cache: cache?.kds,
+  });
+  const { vcek, others, fetchedUrl } = await signingCertificate(report, options, kds);
+  const fromCpuid = report.cpuidProduct;
+  const kind = keyKindOf(vcek);
+  const keyLabel = kind === "vlek" ? "VLEK" : "VCEK";
+
+  const product =
+    (await checkProductLine(list, options.product, fromCpuid, vcek, keyLabel)) ??
+    options.product ??
+    fromCpuid ??
+    productFromIssuer(vcek);
+  const productOk = product !== undefined && !list.failed;
+
+  await checkSigningKey(list, report, vcek, kind, keyLabel);
+
+  const signatureTask = reportSignatureTask(report, vcek, keyLabel, verifier.backend);
+  signatureTask.catch(() => undefined);
+  await checkChainAndCrl(list, {
+    vcek,
+    others,
+    product: productOk ? product : undefined,
+    options,
+    roots,
+    cache,
+    keyLabel,
+    backend: verifier.backend,
+  });
+  await list.run(
+    "report_signature",
+    `Report signed by the ${keyLabel} (ECDSA P-384/SHA-384)`,
+    () => signatureTask,
+  );
+  await checkReportBindings(list, report, vcek, kind, keyLabel, product);
+
+  const verified = !list.failed;
+  // A fetched VCEK is cached only once it chained, signed this report and matched its chip and TCB.
+  if (verified && fetchedUrl) kds.remember(fetchedUrl, vcek.der);
+  if (verified && product) {
+    const violations = validateSevSnpPolicy({ report, product }, policy);
+    if (violations.length === 0) list.pass("policy", "Policy accepted");
+    for (const v of violations) list.fail("policy", "Policy", v);
+  } else {
+    list.skip("policy", "Policy", "not checked: the report did not verify");
+  }
+
+  return sevSnpResult(report, product, list, verified);
 }
