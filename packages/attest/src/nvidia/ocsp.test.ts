@@ -2,6 +2,7 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { describe, expect, it } from "vitest";
 import { AttestError } from "../common/errors.js";
+import { CN, distinguishedName, generateTestKey, makeTestCertificate } from "../common/testing/fake-pki.js";
 import { type Certificate, parseCertificate, parseCertificates } from "../common/x509.js";
 import { buildOcspRequest, checkOcspResponse, checkRevocation, OcspCache } from "./ocsp.js";
 import { AT, bytes, NV, text } from "./test-vectors.js";
@@ -14,16 +15,6 @@ const UNCHECKED = { policy: { requireNonce: false, requireRimMatch: false } } as
  * A local PKI made in the test (P-384 CA + leaf) and an OCSP responder signing with the CA key, so
  * the online path runs end to end without NVIDIA's responder. Nothing here is NVIDIA's key.
  */
-const subtle = globalThis.crypto.subtle;
-const ALG = { name: "ECDSA", namedCurve: "P-384" } as const;
-
-function name(cn: string) {
-  return new pkijs.RelativeDistinguishedNames({
-    typesAndValues: [
-      new pkijs.AttributeTypeAndValue({ type: "2.5.4.3", value: new asn1js.Utf8String({ value: cn }) }),
-    ],
-  });
-}
 
 async function makeCert(
   cn: string,
@@ -33,29 +24,22 @@ async function makeCert(
   serial: number,
   ca: boolean,
 ): Promise<Certificate> {
-  const cert = new pkijs.Certificate();
-  cert.version = 2;
-  cert.serialNumber = new asn1js.Integer({ value: serial });
-  cert.issuer = name(issuerCn);
-  cert.subject = name(cn);
-  cert.notBefore.value = new Date("2020-01-01T00:00:00Z");
-  cert.notAfter.value = new Date("2040-01-01T00:00:00Z");
-  cert.extensions = [
-    new pkijs.Extension({
-      extnID: "2.5.29.19",
-      critical: true,
-      extnValue: new pkijs.BasicConstraints({ cA: ca }).toSchema().toBER(false),
-      parsedValue: new pkijs.BasicConstraints({ cA: ca }),
+  return parseCertificate(
+    await makeTestCertificate({
+      subject: [[CN, cn]],
+      issuer: [[CN, issuerCn]],
+      serial,
+      publicKey,
+      signingKey,
+      hash: "SHA-384",
+      basicConstraints: { ca },
     }),
-  ];
-  await cert.subjectPublicKeyInfo.importKey(publicKey);
-  await cert.sign(signingKey, "SHA-384");
-  return parseCertificate(new Uint8Array(cert.toSchema(true).toBER(false)));
+  );
 }
 
 async function localPki() {
-  const caKeys = (await subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-  const leafKeys = (await subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const caKeys = await generateTestKey("P-384");
+  const leafKeys = await generateTestKey("P-384");
   const ca = await makeCert("Test OCSP CA", "Test OCSP CA", caKeys.publicKey, caKeys.privateKey, 1, true);
   const leaf = await makeCert(
     "Test Leaf",
@@ -97,7 +81,7 @@ async function respond(
           })
         : new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 } });
   const basic = new pkijs.BasicOCSPResponse();
-  basic.tbsResponseData.responderID = name("Test OCSP CA");
+  basic.tbsResponseData.responderID = distinguishedName([[CN, "Test OCSP CA"]]);
   basic.tbsResponseData.producedAt = thisUpdate;
   basic.tbsResponseData.responses = [
     new pkijs.SingleResponse({ certID: reqCert, certStatus, thisUpdate, nextUpdate }),

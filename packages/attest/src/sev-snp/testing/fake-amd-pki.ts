@@ -1,5 +1,14 @@
 import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
+import type * as pkijs from "pkijs";
+import {
+  CN,
+  generateTestKey,
+  makeTestCertificate,
+  makeTestCrl,
+  O,
+  type TestName,
+  testExtension,
+} from "../../common/testing/fake-pki.js";
 import { toPem } from "../../common/x509.js";
 import type { SevSnpProduct, SevSnpProductRoots } from "../roots.js";
 
@@ -11,29 +20,12 @@ import type { SevSnpProduct, SevSnpProductRoots } from "../roots.js";
  */
 
 const PRODUCT_NAME: Record<SevSnpProduct, string> = { milan: "Milan", genoa: "Genoa", turin: "Turin" };
-const RSA = {
-  name: "RSA-PSS",
-  modulusLength: 2048,
-  publicExponent: new Uint8Array([1, 0, 1]),
-  hash: "SHA-384",
-} as const;
 
-function name(cn: string): pkijs.RelativeDistinguishedNames {
-  return new pkijs.RelativeDistinguishedNames({
-    typesAndValues: [
-      new pkijs.AttributeTypeAndValue({
-        type: "2.5.4.10",
-        value: new asn1js.Utf8String({ value: "Fake Micro Devices" }),
-      }),
-      new pkijs.AttributeTypeAndValue({ type: "2.5.4.3", value: new asn1js.Utf8String({ value: cn }) }),
-    ],
-  });
-}
-
-function extension(oid: string, value: ArrayBuffer | Uint8Array): pkijs.Extension {
-  const bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
-  return new pkijs.Extension({ extnID: oid, critical: false, extnValue: new Uint8Array(bytes).buffer });
-}
+/** AMD-shaped names: the organisation, then CN. */
+const amdName = (cn: string): TestName => [
+  [O, "Fake Micro Devices"],
+  [CN, cn],
+];
 
 interface CertificateSpec {
   readonly subject: string;
@@ -49,39 +41,21 @@ interface CertificateSpec {
   readonly keyUsage?: number;
 }
 
-async function certificate(spec: CertificateSpec): Promise<Uint8Array> {
-  const cert = new pkijs.Certificate();
-  cert.version = 2;
-  cert.serialNumber = new asn1js.Integer({ value: spec.serial });
-  cert.subject = name(spec.subject);
-  cert.issuer = name(spec.issuer);
-  cert.notBefore.value = spec.notBefore;
-  cert.notAfter.value = spec.notAfter;
-  const extensions = [...(spec.extensions ?? [])];
-  if (spec.ca)
-    extensions.push(
-      new pkijs.Extension({
-        extnID: "2.5.29.19",
-        critical: true,
-        extnValue: new pkijs.BasicConstraints({ cA: true }).toSchema().toBER(false),
-        parsedValue: new pkijs.BasicConstraints({ cA: true }),
-      }),
-    );
-  if (spec.keyUsage !== undefined)
-    extensions.push(
-      new pkijs.Extension({
-        extnID: "2.5.29.15",
-        critical: true,
-        extnValue: new asn1js.BitString({
-          valueHex: Uint8Array.of(spec.keyUsage).buffer,
-          unusedBits: 1,
-        }).toBER(false),
-      }),
-    );
-  cert.extensions = extensions;
-  await cert.subjectPublicKeyInfo.importKey(spec.publicKey);
-  await cert.sign(spec.signingKey, "SHA-384");
-  return new Uint8Array(cert.toSchema(true).toBER(false));
+function certificate(spec: CertificateSpec): Promise<Uint8Array> {
+  return makeTestCertificate({
+    subject: amdName(spec.subject),
+    issuer: amdName(spec.issuer),
+    serial: spec.serial,
+    publicKey: spec.publicKey,
+    signingKey: spec.signingKey,
+    hash: "SHA-384",
+    notBefore: spec.notBefore,
+    notAfter: spec.notAfter,
+    // AMD's leaves carry no basicConstraints; its CAs a critical cA: true.
+    ...(spec.ca ? { basicConstraints: { ca: true } } : {}),
+    ...(spec.keyUsage !== undefined ? { keyUsage: spec.keyUsage } : {}),
+    extensions: spec.extensions ?? [],
+  });
 }
 
 function spl(value: number): ArrayBuffer {
@@ -128,12 +102,9 @@ export async function makeFakeAmdPki(
     readonly askKeyUsage?: number;
   } = {},
 ): Promise<FakeAmdPki> {
-  const arkKey = (await crypto.subtle.generateKey(RSA, true, ["sign", "verify"])) as CryptoKeyPair;
-  const askKey = (await crypto.subtle.generateKey(RSA, true, ["sign", "verify"])) as CryptoKeyPair;
-  const vcekKey = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" }, true, [
-    "sign",
-    "verify",
-  ])) as CryptoKeyPair;
+  const arkKey = await generateTestKey("RSA-PSS");
+  const askKey = await generateTestKey("RSA-PSS");
+  const vcekKey = await generateTestKey("P-384");
   const p = PRODUCT_NAME[product];
   const notAfter = new Date(from.getTime() + 10 * YEAR);
   const arkDer = await certificate({
@@ -158,17 +129,17 @@ export async function makeFakeAmdPki(
     ...(options.askKeyUsage !== undefined ? { keyUsage: options.askKeyUsage } : {}),
   });
   const extensions = [
-    extension("1.3.6.1.4.1.3704.1.1", spl(product === "turin" ? 1 : 0)),
-    extension(
+    testExtension("1.3.6.1.4.1.3704.1.1", spl(product === "turin" ? 1 : 0)),
+    testExtension(
       "1.3.6.1.4.1.3704.1.2",
       new asn1js.IA5String({ value: product === "milan" ? "Milan-B0" : p }).toBER(false),
     ),
-    extension("1.3.6.1.4.1.3704.1.3.1", spl(tcb.bootloader)),
-    extension("1.3.6.1.4.1.3704.1.3.2", spl(tcb.tee)),
-    extension("1.3.6.1.4.1.3704.1.3.3", spl(tcb.snp)),
-    extension("1.3.6.1.4.1.3704.1.3.8", spl(tcb.microcode)),
-    ...(tcb.fmc === undefined ? [] : [extension("1.3.6.1.4.1.3704.1.3.9", spl(tcb.fmc))]),
-    extension("1.3.6.1.4.1.3704.1.4", hwid),
+    testExtension("1.3.6.1.4.1.3704.1.3.1", spl(tcb.bootloader)),
+    testExtension("1.3.6.1.4.1.3704.1.3.2", spl(tcb.tee)),
+    testExtension("1.3.6.1.4.1.3704.1.3.3", spl(tcb.snp)),
+    testExtension("1.3.6.1.4.1.3704.1.3.8", spl(tcb.microcode)),
+    ...(tcb.fmc === undefined ? [] : [testExtension("1.3.6.1.4.1.3704.1.3.9", spl(tcb.fmc))]),
+    testExtension("1.3.6.1.4.1.3704.1.4", hwid),
   ];
   const vcekDer = await certificate({
     subject: options.vcekSubject ?? "SEV-VCEK",
@@ -195,26 +166,18 @@ export async function makeFakeAmdPki(
 }
 
 /** An ARK-style CRL of `pki`'s product, signed by `signer` (default the ARK), revoking `serials`. */
-export async function makeFakeCrl(
+export function makeFakeCrl(
   pki: FakeAmdPki,
   options: { thisUpdate: Date; nextUpdate: Date; serials?: readonly number[]; signer?: CryptoKey },
 ): Promise<Uint8Array> {
-  const crl = new pkijs.CertificateRevocationList();
-  crl.version = 1;
-  crl.issuer = name(`ARK-${PRODUCT_NAME[pki.product]}`);
-  crl.thisUpdate = new pkijs.Time({ type: 0, value: options.thisUpdate });
-  crl.nextUpdate = new pkijs.Time({ type: 0, value: options.nextUpdate });
-  if ((options.serials ?? []).length > 0) {
-    crl.revokedCertificates = (options.serials ?? []).map(
-      (serial) =>
-        new pkijs.RevokedCertificate({
-          userCertificate: new asn1js.Integer({ value: serial }),
-          revocationDate: new pkijs.Time({ type: 0, value: options.thisUpdate }),
-        }),
-    );
-  }
-  await crl.sign(options.signer ?? pki.arkKey.privateKey, "SHA-384");
-  return new Uint8Array(crl.toSchema(true).toBER(false));
+  return makeTestCrl({
+    issuer: amdName(`ARK-${PRODUCT_NAME[pki.product]}`),
+    signingKey: options.signer ?? pki.arkKey.privateKey,
+    hash: "SHA-384",
+    thisUpdate: options.thisUpdate,
+    nextUpdate: options.nextUpdate,
+    revoked: options.serials ?? [],
+  });
 }
 
 /** Signs bytes [0, 0x2A0) of `report` in place with the VCEK key (r, s stored little-endian, 72 bytes each). */

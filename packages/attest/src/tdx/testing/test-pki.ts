@@ -1,7 +1,15 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
+import type * as pkijs from "pkijs";
 import { concatBytes, copyBytes, fromHex, toHex } from "../../common/bytes.js";
+import {
+  CN,
+  generateTestKey,
+  makeTestCertificate,
+  makeTestCrl,
+  O,
+  type TestName,
+  testExtension,
+} from "../../common/testing/fake-pki.js";
 import { parseCertificates, toPem } from "../../common/x509.js";
 import type { QuoteCollateralV3 } from "../collateral.js";
 import { SGX_EXTENSIONS_OID } from "../pck-extensions.js";
@@ -17,7 +25,6 @@ import type { TdxQuote } from "../quote.js";
  */
 
 const subtle = globalThis.crypto.subtle;
-const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
 
 export interface TestKey {
   readonly keys: CryptoKeyPair;
@@ -25,17 +32,11 @@ export interface TestKey {
   readonly name: string;
 }
 
-function setName(name: pkijs.RelativeDistinguishedNames, cn: string): void {
-  name.typesAndValues.push(
-    new pkijs.AttributeTypeAndValue({ type: "2.5.4.3", value: new asn1js.Utf8String({ value: cn }) }),
-  );
-  name.typesAndValues.push(
-    new pkijs.AttributeTypeAndValue({
-      type: "2.5.4.10",
-      value: new asn1js.Utf8String({ value: "Peer Cycles Test" }),
-    }),
-  );
-}
+/** Intel-shaped names: CN, then the test organisation. */
+const testName = (cn: string): TestName => [
+  [CN, cn],
+  [O, "Peer Cycles Test"],
+];
 
 let serialCounter = 1000;
 
@@ -51,44 +52,26 @@ export async function makeCertificate(options: {
   notBefore?: Date;
   notAfter?: Date;
 }): Promise<TestKey> {
-  const keys = (await subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
-  const cert = new pkijs.Certificate();
-  cert.version = 2;
-  cert.serialNumber = new asn1js.Integer({ value: serialCounter++ });
-  setName(cert.subject, options.name);
-  setName(cert.issuer, options.issuer?.name ?? options.name);
-  cert.notBefore.value = options.notBefore ?? new Date("2020-01-01T00:00:00Z");
-  cert.notAfter.value = options.notAfter ?? new Date("2040-01-01T00:00:00Z");
-  await cert.subjectPublicKeyInfo.importKey(keys.publicKey);
-  cert.extensions = [
-    new pkijs.Extension({
-      extnID: "2.5.29.19",
-      critical: true,
-      extnValue: new pkijs.BasicConstraints({
-        cA: options.ca,
-        ...(options.pathLength !== undefined ? { pathLenConstraint: options.pathLength } : {}),
-      })
-        .toSchema()
-        .toBER(false),
-    }),
+  const keys = await generateTestKey("P-256");
+  const der = await makeTestCertificate({
+    subject: testName(options.name),
+    issuer: testName(options.issuer?.name ?? options.name),
+    serial: serialCounter++,
+    publicKey: keys.publicKey,
+    signingKey: options.issuer?.keys.privateKey ?? keys.privateKey,
+    hash: "SHA-256",
+    ...(options.notBefore ? { notBefore: options.notBefore } : {}),
+    ...(options.notAfter ? { notAfter: options.notAfter } : {}),
+    basicConstraints: {
+      ca: options.ca,
+      ...(options.pathLength !== undefined ? { pathLength: options.pathLength } : {}),
+    },
     // Intel's key usages: CAs sign certificates and CRLs, end entities sign (digitalSignature,
     // nonRepudiation). `keyUsage: null` leaves the extension out.
-    ...(options.keyUsage === null
-      ? []
-      : [
-          new pkijs.Extension({
-            extnID: "2.5.29.15",
-            critical: true,
-            extnValue: new asn1js.BitString({
-              valueHex: Uint8Array.of(options.keyUsage ?? (options.ca ? 0x06 : 0xc0)).buffer,
-              unusedBits: 1,
-            }).toBER(false),
-          }),
-        ]),
-    ...(options.extraExtensions ?? []),
-  ];
-  await cert.sign(options.issuer?.keys.privateKey ?? keys.privateKey, "SHA-256");
-  return { keys, der: new Uint8Array(cert.toSchema(true).toBER(false)), name: options.name };
+    ...(options.keyUsage === null ? {} : { keyUsage: options.keyUsage ?? (options.ca ? 0x06 : 0xc0) }),
+    extensions: options.extraExtensions ?? [],
+  });
+  return { keys, der, name: options.name };
 }
 
 /** Signs data with a test key: raw r || s, SHA-256. */
@@ -99,30 +82,20 @@ export async function signRaw(key: TestKey, data: Uint8Array): Promise<Uint8Arra
 }
 
 /** A CRL issued by `issuer` listing the serials (hex) of `revoked`. */
-export async function makeCrl(
+export function makeCrl(
   issuer: TestKey,
   revoked: readonly string[],
   thisUpdate: Date,
   nextUpdate: Date,
 ): Promise<Uint8Array> {
-  const crl = new pkijs.CertificateRevocationList();
-  crl.version = 1;
-  setName(crl.issuer, issuer.name);
-  crl.thisUpdate = new pkijs.Time({ type: 0, value: thisUpdate });
-  crl.nextUpdate = new pkijs.Time({ type: 0, value: nextUpdate });
-  if (revoked.length > 0) {
-    crl.revokedCertificates = revoked.map(
-      (serial) =>
-        new pkijs.RevokedCertificate({
-          userCertificate: new asn1js.Integer({
-            valueHex: fromHex(serial.length % 2 ? `0${serial}` : serial) as BufferSource,
-          }),
-          revocationDate: new pkijs.Time({ type: 0, value: thisUpdate }),
-        }),
-    );
-  }
-  await crl.sign(issuer.keys.privateKey, "SHA-256");
-  return new Uint8Array(crl.toSchema(true).toBER(false));
+  return makeTestCrl({
+    issuer: testName(issuer.name),
+    signingKey: issuer.keys.privateKey,
+    hash: "SHA-256",
+    thisUpdate,
+    nextUpdate,
+    revoked: revoked.map((serial) => fromHex(serial.length % 2 ? `0${serial}` : serial)),
+  });
 }
 
 export interface TestPki {
@@ -197,7 +170,7 @@ const QE_REPORT_DATA_OFFSET = 320;
 async function reSignRegion(quote: TdxQuote, edit: (region: Uint8Array) => void): Promise<QuoteOverrides> {
   const region = copyBytes(quote.signedRegion);
   edit(region);
-  const keys = (await subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = await generateTestKey("P-256");
   const attestationKey = new Uint8Array(await subtle.exportKey("raw", keys.publicKey)).subarray(1);
   const qeReport = copyBytes(quote.signatureData.qeReport.raw);
   qeReport.fill(0, QE_REPORT_DATA_OFFSET);
@@ -262,13 +235,7 @@ export async function reRootEvidence(
     issuer: options.pckLeafIssuedByRoot ? pki.root : pki.pckCa,
     ca: false,
     ...(options.pckLeafKeyUsage !== undefined ? { keyUsage: options.pckLeafKeyUsage } : {}),
-    extraExtensions: [
-      new pkijs.Extension({
-        extnID: SGX_EXTENSIONS_OID,
-        critical: false,
-        extnValue: new Uint8Array(sgx.value).buffer,
-      }),
-    ],
+    extraExtensions: [testExtension(SGX_EXTENSIONS_OID, sgx.value)],
   });
   const leafSerial = parseCertificates(leaf.der)[0]?.serialNumber as string;
   const pckCaSerial = parseCertificates(pki.pckCa.der)[0]?.serialNumber as string;
