@@ -50,7 +50,7 @@ describe("bundle policy", () => {
       { ...base, cpu: { kind: ["tdx"] } },
       { ...base, gpu: { requried: true } },
       { models: { m: { weightsDigests: [], measurements: [] } } },
-      { models: { m: { weightsDigests: [], tdx: [{ mrtd: "00".repeat(48), rtmr4: "00".repeat(48) }] } } },
+      { models: { m: { weightsDigests: [], tdx: [{ mrTd: "00".repeat(48), rtmr4: "00".repeat(48) }] } } },
       { models: { m: { weightsDigests: [], sevSnp: [{ measurement: "00".repeat(48), hostdata: "00" }] } } },
     ];
     for (const value of cases) {
@@ -73,7 +73,7 @@ describe("bundle policy", () => {
       { models: { m: { weightsDigests: ["aa"] } } },
       { models: { m: {} } },
       { models: { m: { weightsDigests: [], tdx: [{ rtmr0: "00".repeat(48) }] } } },
-      { models: { m: { weightsDigests: [], tdx: [{ mrtd: "00".repeat(32) }] } } },
+      { models: { m: { weightsDigests: [], tdx: [{ mrTd: "00".repeat(32) }] } } },
     ];
     for (const value of cases) {
       expect(() => parseBundlePolicy(value), JSON.stringify(value)).toThrowError(
@@ -112,8 +112,8 @@ describe("bundle policy", () => {
     expect(Object.keys(schema.properties.gpu.properties).sort()).toEqual(["minCount", "nvidia", "required"]);
     expect(Object.keys(schema.$defs.model.properties).sort()).toEqual(["sevSnp", "tdx", "weightsDigests"]);
     expect(Object.keys(schema.$defs.tdxMeasurements.properties).sort()).toEqual([
-      "mrconfigid",
-      "mrtd",
+      "mrConfigId",
+      "mrTd",
       "rtmr0",
       "rtmr1",
       "rtmr2",
@@ -148,12 +148,12 @@ describe("bundle policy", () => {
             weightsDigests: [],
             tdx: [
               {
-                mrtd: "00".repeat(48),
+                mrTd: "00".repeat(48),
                 rtmr0: "00".repeat(48),
                 rtmr1: "00".repeat(48),
                 rtmr2: "00".repeat(48),
                 rtmr3: "00".repeat(48),
-                mrconfigid: "00".repeat(48),
+                mrConfigId: "00".repeat(48),
               },
             ],
             sevSnp: [{ measurement: "00".repeat(48), hostData: "00".repeat(32) }],
@@ -178,10 +178,47 @@ describe("bundle policy", () => {
       [{ ...base, cpu: { sevSnp: { allowDebugg: true } } }, "$.cpu.sevSnp.allowDebugg"],
       [{ ...base, gpu: { nvidia: { requireRimMatc: true } } }, "$.gpu.nvidia.requireRimMatc"],
       [{ ...base, cpu: { tdx: { mrTd: ["zz"] } } }, "$.cpu.tdx.mrTd[0]"],
+      [
+        { ...base, cpu: { sevSnp: { authorKeyDigests: ["00".repeat(48)] } } },
+        "$.cpu.sevSnp.authorKeyDigests[0]",
+      ],
+      [
+        { ...base, cpu: { tdx: { acceptedTcbStatuses: [{ status: "Fine" }] } } },
+        "$.cpu.tdx.acceptedTcbStatuses[0].status",
+      ],
+      [{ ...base, gpu: { minCount: 0 } }, "$.gpu.minCount"],
+      [
+        { models: { "peer-mixtral": { weightsDigests: [], tdx: [{ mrtd: "00".repeat(48) }] } } },
+        '$.models["peer-mixtral"].tdx[0].mrTd',
+      ],
+      [
+        { models: { m: { weightsDigests: [], tdx: [{ mrTd: "00".repeat(48), rtmr4: "" }] } } },
+        "$.models.m.tdx[0].rtmr4",
+      ],
+      [{ models: { m: { weightsDigests: ["aa"] } } }, "$.models.m.weightsDigests[0]"],
+      [{ cpu: {} }, "$.models"],
     ] as const) {
       const error = refused(policy);
       expect(error.code).toBe("policy_invalid");
       expect(error.details).toEqual({ path });
+    }
+  });
+
+  it("words the reason: a misspelt key names the right spelling, a GPU count its rule", () => {
+    expect(() =>
+      parseBundlePolicy({
+        models: { m: { weightsDigests: [], tdx: [{ mrTd: "00".repeat(48), mrconfigid: "" }] } },
+      }),
+    ).toThrowError(/\$\.models\.m\.tdx\[0\]\.mrconfigid is not a known key .*did you mean "mrConfigId"\?/);
+    expect(() => parseBundlePolicy({ ...base, gpu: { minCount: 0 } })).toThrowError(/when a GPU is required/);
+    expect(() => parseBundlePolicy({ ...base, gpu: { required: false, minCount: 0 } })).not.toThrow();
+  });
+
+  it("a parsed tree is a valid JSON form: a copy of it parses to an equal tree", () => {
+    for (const file of readdirSync(policiesDir).filter((f) => f.endsWith(".json"))) {
+      const policy = parseBundlePolicy(JSON.parse(readFileSync(join(policiesDir, file), "utf8")));
+      const copy = JSON.parse(JSON.stringify(policy));
+      expect(parseBundlePolicy(copy), file).toEqual(policy);
     }
   });
 

@@ -8,7 +8,7 @@ const MRTD =
   "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7";
 const policy = {
   maxAgeSeconds: 3600,
-  models: { "peer-mixtral": { weightsDigests: ["33".repeat(32)], tdx: [{ mrtd: MRTD }] } },
+  models: { "peer-mixtral": { weightsDigests: ["33".repeat(32)], tdx: [{ mrTd: MRTD }] } },
 };
 
 describe("verifyBundle with real hardware evidence", () => {

@@ -146,15 +146,15 @@ function unique(issues: readonly VerificationIssue[]): string {
 }
 
 function matchesTdx(rule: TdxMeasurementRule, cpu: TdxVerificationResult): boolean {
-  const facts: Record<string, string | null> = {
-    mrtd: cpu.mrtd,
+  const facts: Record<keyof TdxMeasurementRule, string | null> = {
+    mrTd: cpu.mrtd,
     rtmr0: cpu.rtmr0,
     rtmr1: cpu.rtmr1,
     rtmr2: cpu.rtmr2,
     rtmr3: cpu.rtmr3,
-    mrconfigid: cpu.mrConfigId,
+    mrConfigId: cpu.mrConfigId,
   };
-  return Object.entries(rule).every(([key, value]) => facts[key] === value);
+  return Object.entries(rule).every(([key, value]) => facts[key as keyof TdxMeasurementRule] === value);
 }
 
 /**

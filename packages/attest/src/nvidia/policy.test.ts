@@ -53,6 +53,7 @@ describe("NVIDIA policy", () => {
       { allowedArchitectures: ["ampere"] },
       { allowedDriverVersions: [1] },
       { unknown: true },
+      { allowedVbiosVersions: ["96.00.9F"] },
     ]) {
       try {
         parseNvidiaPolicy(bad);
@@ -60,6 +61,18 @@ describe("NVIDIA policy", () => {
       } catch (error) {
         expect(AttestError.isInstance(error) && error.code).toBe("policy_invalid");
       }
+    }
+  });
+
+  it("names the JSON path of the offending value", () => {
+    for (const [bad, path] of [
+      [{ requireRimMatc: true }, "$.requireRimMatc"],
+      [{ allowedModes: ["spt", "cc"] }, "$.allowedModes[1]"],
+      [{ allowedDriverVersions: [1] }, "$.allowedDriverVersions[0]"],
+    ] as const) {
+      expect(() => parseNvidiaPolicy(bad)).toThrowError(
+        expect.objectContaining({ code: "policy_invalid", details: { path } }),
+      );
     }
   });
 
@@ -86,11 +99,13 @@ describe("NVIDIA policy", () => {
     expect(
       validateNvidiaPolicy(
         { ...facts, kind: "switch", rimKinds: ["vbios"], driverVersion: null },
-        { requireRimMatch: true, allowedDriverVersions: ["1"] },
+        parseNvidiaPolicy({ requireRimMatch: true, allowedDriverVersions: ["1"] }),
       ),
     ).toEqual([]);
     expect(
-      validateNvidiaPolicy({ ...facts, mode: null }, { requireCcMode: true }).map((v) => v.code),
+      validateNvidiaPolicy({ ...facts, mode: null }, parseNvidiaPolicy({ requireCcMode: true })).map(
+        (v) => v.code,
+      ),
     ).toEqual(["nvidia_policy_cc_mode"]);
   });
 

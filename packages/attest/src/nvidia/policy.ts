@@ -1,39 +1,33 @@
-import { AttestArgumentError, type VerificationIssue } from "../common/errors.js";
-import { isParsedPolicy, markParsedPolicy } from "../common/parsed-policy.js";
+import type { VerificationIssue } from "../common/errors.js";
+import type { NvidiaPolicy } from "../common/generated/policy-types.js";
+import { matchesNvidiaPolicySchema, NVIDIA_POLICY_KEYS } from "../common/generated/policy-validators.js";
+import {
+  checkPolicySchema,
+  isParsedPolicy,
+  markParsedPolicy,
+  type Parsed,
+  requireParsedPolicy,
+} from "../common/parsed-policy.js";
 import type { NvidiaArchitecture } from "./device-chain.js";
 import type { NvidiaFeatureMode } from "./opaque-data.js";
 
 /**
  * What a relying party accepts from verified NVIDIA evidence. Pure data; every key optional; unknown
- * keys are rejected (strict). JSON Schema: `schemas/nvidia-policy.schema.json`.
+ * keys are rejected (strict). The type is generated from `schemas/nvidia-policy.schema.json`
+ * (scripts/policy-validators.mjs), which {@link parseNvidiaPolicy} validates against.
  *
  * Strict by default: freshness (`requireNonce`) and measurements (`requireRimMatch`) are required
  * unless the policy sets them to `false`, which names exactly what is accepted unchecked.
+ *
+ * @example
+ * ```json
+ * { "requireCcMode": true, "allowedModes": ["ppcie"], "allowedArchitectures": ["hopper"] }
+ * ```
  */
-export interface NvidiaPolicy {
-  /**
-   * RIMs must have been compared (GPU: driver and VBIOS; switch: BIOS) and every active index must
-   * match. Default true; `false` accepts unchecked measurements (echoed as `unchecked: ["measurements"]`).
-   */
-  readonly requireRimMatch?: boolean;
-  /** Driver versions accepted (exact strings, e.g. "550.90.07"). GPUs only. */
-  readonly allowedDriverVersions?: readonly string[];
-  /** VBIOS / switch BIOS versions accepted (case-insensitive, e.g. "96.00.9F.00.01"). */
-  readonly allowedVbiosVersions?: readonly string[];
-  /** The evidence must declare a confidential-computing mode (opaque field 36: spt, mpt or ppcie). */
-  readonly requireCcMode?: boolean;
-  /** Modes accepted when the evidence declares one (e.g. ["ppcie"] for a protected-PCIe set). */
-  readonly allowedModes?: readonly NvidiaFeatureMode[];
-  /** OCSP must have been consulted for every certificate (fails in offline mode). */
-  readonly requireRevocationChecked?: boolean;
-  /**
-   * The caller must have passed the expected nonce (freshness). Default true; `false` accepts
-   * evidence of unchecked freshness (echoed as `unchecked: ["nonce"]`).
-   */
-  readonly requireNonce?: boolean;
-  /** Architectures accepted. */
-  readonly allowedArchitectures?: readonly NvidiaArchitecture[];
-}
+export type { NvidiaPolicy };
+
+/** An NVIDIA policy {@link parseNvidiaPolicy} returned: schema-checked. */
+export type ParsedNvidiaPolicy = Parsed<NvidiaPolicy>;
 
 /** Verified facts the policy is evaluated on. */
 export interface NvidiaPolicyFacts {
@@ -48,63 +42,37 @@ export interface NvidiaPolicyFacts {
   readonly measurements: { readonly total: number; readonly mismatched: readonly number[] } | null;
 }
 
-const KEYS: Record<keyof NvidiaPolicy, "boolean" | "strings"> = {
-  requireRimMatch: "boolean",
-  allowedDriverVersions: "strings",
-  allowedVbiosVersions: "strings",
-  requireCcMode: "boolean",
-  allowedModes: "strings",
-  requireRevocationChecked: "boolean",
-  requireNonce: "boolean",
-  allowedArchitectures: "strings",
-};
-const MODES = new Set(["spt", "mpt", "ppcie"]);
-const ARCHITECTURES = new Set(["hopper", "blackwell", "ls10"]);
-
 /**
- * Checks a policy object (e.g. parsed JSON) and returns it typed.
- * @throws AttestArgumentError `policy_invalid` for unknown keys or wrong types
+ * Checks a policy object (e.g. parsed JSON) against `schemas/nvidia-policy.schema.json` and returns
+ * a new tree (`$schema` and undefined members dropped). A tree this returned is handed back as is.
+ * @throws AttestArgumentError `policy_invalid` for unknown keys or wrong types, with the JSON path
+ * in `details.path`
  * @example
  * const policy = parseNvidiaPolicy({ requireRimMatch: true, allowedModes: ["ppcie"] });
  */
-export function parseNvidiaPolicy(value: unknown): NvidiaPolicy {
-  if (isParsedPolicy(value)) return value as NvidiaPolicy;
-  const invalid = (message: string, path: string) =>
-    new AttestArgumentError("policy_invalid", message, { details: { path } });
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw invalid("NVIDIA policy must be a JSON object", "$");
-  }
+export function parseNvidiaPolicy(value: unknown): ParsedNvidiaPolicy {
+  if (isParsedPolicy(value)) return value as ParsedNvidiaPolicy;
+  checkPolicySchema(matchesNvidiaPolicySchema, value, "NVIDIA", NVIDIA_POLICY_KEYS);
+  const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (key === "$schema") continue;
-    const type = KEYS[key as keyof NvidiaPolicy];
-    if (!type) throw invalid(`unknown NVIDIA policy key "${key}"`, `$.${key}`);
-    if (type === "boolean" && typeof v !== "boolean")
-      throw invalid(`policy key "${key}" must be a boolean`, `$.${key}`);
-    if (type === "strings" && (!Array.isArray(v) || v.some((s) => typeof s !== "string"))) {
-      throw invalid(`policy key "${key}" must be an array of strings`, `$.${key}`);
-    }
+    if (v === undefined || key === "$schema") continue;
+    out[key] = Array.isArray(v) ? [...v] : v;
   }
-  const policy = value as NvidiaPolicy;
-  for (const [i, mode] of (policy.allowedModes ?? []).entries()) {
-    if (!MODES.has(mode))
-      throw invalid(`allowedModes: unknown mode "${mode}" (spt, mpt, ppcie)`, `$.allowedModes[${i}]`);
-  }
-  for (const [i, arch] of (policy.allowedArchitectures ?? []).entries()) {
-    if (!ARCHITECTURES.has(arch))
-      throw invalid(
-        `allowedArchitectures: unknown "${arch}" (hopper, blackwell, ls10)`,
-        `$.allowedArchitectures[${i}]`,
-      );
-  }
-  return markParsedPolicy({ ...policy });
+  return markParsedPolicy(out as NvidiaPolicy);
 }
 
 /**
- * Evaluates a policy over verified facts and returns every violation (empty: accepted).
+ * Evaluates a parsed policy over verified facts and returns every violation (empty: accepted). No
+ * parsing: the policy is the tree {@link parseNvidiaPolicy} returned.
+ * @throws AttestArgumentError `policy_invalid` when the policy is not a parsed tree
  * @example
- * validateNvidiaPolicy(facts, { requireRevocationChecked: true }); // [{ code: "nvidia_policy_revocation_unchecked", … }]
+ * validateNvidiaPolicy(facts, parseNvidiaPolicy({ requireRevocationChecked: true })); // [{ code: "nvidia_policy_revocation_unchecked", … }]
  */
-export function validateNvidiaPolicy(facts: NvidiaPolicyFacts, policy: NvidiaPolicy): VerificationIssue[] {
+export function validateNvidiaPolicy(
+  facts: NvidiaPolicyFacts,
+  policy: ParsedNvidiaPolicy,
+): VerificationIssue[] {
+  requireParsedPolicy(policy, "NVIDIA", "parseNvidiaPolicy");
   const out: VerificationIssue[] = [];
   if (policy.requireRimMatch !== false) {
     const needed: ("driver" | "vbios")[] = facts.kind === "switch" ? ["vbios"] : ["driver", "vbios"];
@@ -168,7 +136,8 @@ export function validateNvidiaPolicy(facts: NvidiaPolicyFacts, policy: NvidiaPol
   }
   if (
     policy.allowedArchitectures &&
-    (facts.architecture === undefined || !policy.allowedArchitectures.includes(facts.architecture))
+    (facts.architecture === undefined ||
+      !(policy.allowedArchitectures as readonly string[]).includes(facts.architecture))
   ) {
     out.push({
       code: "nvidia_policy_architecture",

@@ -23,7 +23,7 @@ const codes = (issues: readonly { code: string }[]) => issues.map((i) => i.code)
 describe("validateSevSnpPolicy", () => {
   it("the default policy forbids debug (go-sev-guest attestation.bin allows it)", () => {
     expect(codes(validateSevSnpPolicy(gsev))).toEqual(["snp_policy_debug_forbidden"]);
-    expect(codes(validateSevSnpPolicy(gsev, { allowDebug: true }))).toEqual([]);
+    expect(codes(validateSevSnpPolicy(gsev, parseSevSnpPolicy({ allowDebug: true })))).toEqual([]);
     expect(codes(validateSevSnpPolicy(trustee))).toEqual([]);
   });
 
@@ -38,7 +38,7 @@ describe("validateSevSnpPolicy", () => {
       minimumFirmware: { major: 1, minor: 49, build: 0 },
       vmpl: { allowed: [0] },
     };
-    expect(codes(validateSevSnpPolicy(gsev, policy))).toEqual([]);
+    expect(codes(validateSevSnpPolicy(gsev, parseSevSnpPolicy(policy)))).toEqual([]);
   });
 
   it.each([
@@ -65,17 +65,22 @@ describe("validateSevSnpPolicy", () => {
     ["only VLEK allowed", { signingKeys: ["vlek"] }, "snp_policy_signing_key_not_allowed"],
     ["guest SVN 1 required", { minimumGuestSvn: 1 }, "snp_policy_guest_svn_too_low"],
   ])("go-sev-guest bad value: %s → %s", (_name, policy, code) => {
-    expect(codes(validateSevSnpPolicy(gsev, { allowDebug: true, ...policy }))).toEqual([code]);
+    expect(codes(validateSevSnpPolicy(gsev, parseSevSnpPolicy({ allowDebug: true, ...policy })))).toEqual([
+      code,
+    ]);
   });
 
   it("reports every violation at once, in a stable order", () => {
-    const issues = validateSevSnpPolicy(gsev, {
-      measurements: ["00".repeat(48)],
-      reportData: "00".repeat(64),
-      vmpl: { max: 0, allowed: [2] },
-      minimumTcb: { snp: 9 },
-      allowSmt: false,
-    });
+    const issues = validateSevSnpPolicy(
+      gsev,
+      parseSevSnpPolicy({
+        measurements: ["00".repeat(48)],
+        reportData: "00".repeat(64),
+        vmpl: { max: 0, allowed: [2] },
+        minimumTcb: { snp: 9 },
+        allowSmt: false,
+      }),
+    );
     expect(codes(issues)).toEqual([
       "snp_policy_debug_forbidden",
       "snp_policy_smt_forbidden",
@@ -87,9 +92,11 @@ describe("validateSevSnpPolicy", () => {
   });
 
   it("VLEK report: VMPL 1 passes max 1, fails max 0; only-VCEK policies reject it", () => {
-    expect(codes(validateSevSnpPolicy(vlek, { vmpl: { max: 1 } }))).toEqual([]);
-    expect(codes(validateSevSnpPolicy(vlek, { vmpl: { max: 0 } }))).toEqual(["snp_policy_vmpl_not_allowed"]);
-    expect(codes(validateSevSnpPolicy(vlek, { signingKeys: ["vcek"] }))).toEqual([
+    expect(codes(validateSevSnpPolicy(vlek, parseSevSnpPolicy({ vmpl: { max: 1 } })))).toEqual([]);
+    expect(codes(validateSevSnpPolicy(vlek, parseSevSnpPolicy({ vmpl: { max: 0 } })))).toEqual([
+      "snp_policy_vmpl_not_allowed",
+    ]);
+    expect(codes(validateSevSnpPolicy(vlek, parseSevSnpPolicy({ signingKeys: ["vcek"] })))).toEqual([
       "snp_policy_signing_key_not_allowed",
     ]);
   });
@@ -98,15 +105,22 @@ describe("validateSevSnpPolicy", () => {
     const digest =
       "0356215882a825279a85b300b0b742931d113bf7e32dde2e50ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3";
     expect(
-      codes(validateSevSnpPolicy(trustee, { idKeyDigests: [digest.toUpperCase()], minimumGuestSvn: 4 })),
+      codes(
+        validateSevSnpPolicy(
+          trustee,
+          parseSevSnpPolicy({ idKeyDigests: [digest.toUpperCase()], minimumGuestSvn: 4 }),
+        ),
+      ),
     ).toEqual([]);
   });
 
   it("FMC minimum applies to Turin only", () => {
-    expect(codes(validateSevSnpPolicy(trustee, { minimumTcb: { fmc: 5 } }))).toEqual([]);
-    expect(codes(validateSevSnpPolicy({ ...trustee, product: "turin" }, { minimumTcb: { fmc: 5 } }))).toEqual(
-      ["snp_policy_tcb_too_low"],
-    );
+    expect(codes(validateSevSnpPolicy(trustee, parseSevSnpPolicy({ minimumTcb: { fmc: 5 } })))).toEqual([]);
+    expect(
+      codes(
+        validateSevSnpPolicy({ ...trustee, product: "turin" }, parseSevSnpPolicy({ minimumTcb: { fmc: 5 } })),
+      ),
+    ).toEqual(["snp_policy_tcb_too_low"]);
   });
 });
 
@@ -124,10 +138,28 @@ describe("parseSevSnpPolicy (strict)", () => {
     ["firmware without minor", { minimumFirmware: { major: 1 } }, "$.minimumFirmware.minor"],
     ["signing key name", { signingKeys: ["ask"] }, "$.signingKeys[0]"],
     ["boolean as string", { allowDebug: "yes" }, "$.allowDebug"],
+    [
+      "all-zero author key",
+      { authorKeyDigests: ["11".repeat(48), "00".repeat(48)] },
+      "$.authorKeyDigests[1]",
+    ],
+    ["misspelt nested key", { minimumFirmware: { major: 1, minor: 0, Build: 1 } }, "$.minimumFirmware.Build"],
   ])("rejects %s", (_name, policy, path) => {
     expect(() => parseSevSnpPolicy(policy)).toThrowError(
       expect.objectContaining({ code: "policy_invalid", details: { path } }),
     );
+  });
+
+  it("explains an all-zero author key, and normalises hex (case, 0x)", () => {
+    expect(() => parseSevSnpPolicy({ authorKeyDigests: ["00".repeat(48)] })).toThrowError(
+      /names no author key/,
+    );
+    expect(() => parseSevSnpPolicy({ minimumFirmware: { major: 1, minor: 0, Build: 1 } })).toThrowError(
+      /did you mean "build"\?/,
+    );
+    const policy = parseSevSnpPolicy({ measurements: [`0x${GSEV_MEASUREMENT.toUpperCase()}`] });
+    expect(policy.measurements).toEqual([GSEV_MEASUREMENT]);
+    expect(parseSevSnpPolicy(policy)).toBe(policy);
   });
 
   it("rejects non-objects", () => {

@@ -69,7 +69,10 @@ describe("item 5: trailing bytes after a SEV-SNP report", () => {
     expect([quote.trailingBytes, report.trailingBytes]).toEqual([70, 20]);
     expect(
       codes({
-        errors: validateSevSnpPolicy({ report, product: "milan" }, { rejectTrailingBytes: true }),
+        errors: validateSevSnpPolicy(
+          { report, product: "milan" },
+          parseSevSnpPolicy({ rejectTrailingBytes: true }),
+        ),
       }),
     ).toEqual(["snp_policy_trailing_bytes_rejected"]);
   });
@@ -110,7 +113,12 @@ describe("item 6: minimum firmware, current and committed", () => {
   it("real VLEK report (1.55 build 29) is below a 1.55.39 committed floor; a newer minor or major passes any build", () => {
     const report = parseSevSnpReport(readVector("sev-snp/trustee/test-vlek-report.bin"));
     const check = (minimumCommittedFirmware: unknown) =>
-      codes({ errors: validateSevSnpPolicy({ report, product: "milan" }, { minimumCommittedFirmware }) });
+      codes({
+        errors: validateSevSnpPolicy(
+          { report, product: "milan" },
+          parseSevSnpPolicy({ minimumCommittedFirmware }),
+        ),
+      });
     expect(check({ major: 1, minor: 55, build: 39 })).toEqual(["snp_policy_committed_firmware_too_old"]);
     expect(check({ major: 1, minor: 55, build: 29 })).toEqual([]);
     expect(check({ major: 1, minor: 54, build: 255 })).toEqual([]);
@@ -172,11 +180,16 @@ describe("item 7: the author-key rule", () => {
       const report = parseSevSnpReport(readVector(file));
       expect(report.keyInfo.authorKeyEn, file).toBe(false);
       expect(
-        codes({ errors: validateSevSnpPolicy({ report, product: "milan" }, { authorKeyDigests: [AUTHOR] }) }),
+        codes({
+          errors: validateSevSnpPolicy(
+            { report, product: "milan" },
+            parseSevSnpPolicy({ authorKeyDigests: [AUTHOR] }),
+          ),
+        }),
         file,
       ).toEqual(["snp_policy_author_key_missing"]);
       // Without a pin, a report without an author key is accepted.
-      expect(validateSevSnpPolicy({ report, product: "milan" }, {}), file).toEqual([]);
+      expect(validateSevSnpPolicy({ report, product: "milan" }, parseSevSnpPolicy({})), file).toEqual([]);
     }
   });
 

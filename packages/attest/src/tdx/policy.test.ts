@@ -35,7 +35,7 @@ describe("TDX policy", () => {
       minimumTeeTcbSvn: "06010300000000000000000000000000",
       allowedKinds: ["tdx"],
     };
-    expect(validateTdxPolicy(facts, policy)).toEqual([]);
+    expect(validateTdxPolicy(facts, parseTdxPolicy(policy))).toEqual([]);
   });
 
   it("reports every violation, each with its stable code", async () => {
@@ -46,22 +46,25 @@ describe("TDX policy", () => {
       advisoryIds: ["INTEL-SA-00837"],
     };
     const other = "11".repeat(48);
-    const violations = validateTdxPolicy(facts, {
-      mrTd: [other],
-      rtmr0: [other],
-      rtmr1: [other],
-      rtmr2: [other],
-      rtmr3: [other],
-      mrSeam: [other],
-      mrConfigId: [other],
-      tdAttributes: ["0000000000000000"],
-      xfam: ["0000000000000000"],
-      mrEnclave: ["00".repeat(32)],
-      mrSigner: ["00".repeat(32)],
-      reportData: "00".repeat(64),
-      minimumTeeTcbSvn: "07000000000000000000000000000000",
-      allowedKinds: ["sgx"],
-    });
+    const violations = validateTdxPolicy(
+      facts,
+      parseTdxPolicy({
+        mrTd: [other],
+        rtmr0: [other],
+        rtmr1: [other],
+        rtmr2: [other],
+        rtmr3: [other],
+        mrSeam: [other],
+        mrConfigId: [other],
+        tdAttributes: ["0000000000000000"],
+        xfam: ["0000000000000000"],
+        mrEnclave: ["00".repeat(32)],
+        mrSigner: ["00".repeat(32)],
+        reportData: "00".repeat(64),
+        minimumTeeTcbSvn: "07000000000000000000000000000000",
+        allowedKinds: ["sgx"],
+      }),
+    );
     expect(violations.map((v) => v.code)).toEqual([
       "tdx_policy_kind_not_allowed",
       "tdx_policy_tcb_status_not_allowed",
@@ -91,23 +94,30 @@ describe("TDX policy", () => {
       advisoryIds: ["INTEL-SA-00615"],
     };
     expect(
-      validateTdxPolicy(facts, {
-        allowDebug: true,
-        acceptedTcbStatuses: ["SWHardeningNeeded"],
-        allowedAdvisoryIds: ["INTEL-SA-00615"],
-      }),
-    ).toEqual([]);
-    expect(
-      validateTdxPolicy(facts, {
-        allowDebug: true,
-        acceptedTcbStatuses: ["SWHardeningNeeded"],
-        allowedAdvisoryIds: ["*"],
-      }),
-    ).toEqual([]);
-    expect(
-      validateTdxPolicy(facts, { acceptedTcbStatuses: ["SWHardeningNeeded"], allowedAdvisoryIds: ["*"] }).map(
-        (v) => v.code,
+      validateTdxPolicy(
+        facts,
+        parseTdxPolicy({
+          allowDebug: true,
+          acceptedTcbStatuses: ["SWHardeningNeeded"],
+          allowedAdvisoryIds: ["INTEL-SA-00615"],
+        }),
       ),
+    ).toEqual([]);
+    expect(
+      validateTdxPolicy(
+        facts,
+        parseTdxPolicy({
+          allowDebug: true,
+          acceptedTcbStatuses: ["SWHardeningNeeded"],
+          allowedAdvisoryIds: ["*"],
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      validateTdxPolicy(
+        facts,
+        parseTdxPolicy({ acceptedTcbStatuses: ["SWHardeningNeeded"], allowedAdvisoryIds: ["*"] }),
+      ).map((v) => v.code),
     ).toEqual(["tdx_policy_debug_forbidden"]);
   });
 
@@ -140,6 +150,37 @@ describe("TDX policy", () => {
         expect.objectContaining({ code: "policy_invalid" }),
       );
     }
+  });
+
+  it("names the JSON path of the first offending value, and normalises hex", () => {
+    for (const [bad, path, words] of [
+      [{ mrtd: [MRTD] }, "$.mrtd", 'did you mean "mrTd"?'],
+      [{ mrTd: ["abcd"] }, "$.mrTd[0]", "48 bytes of hex"],
+      [
+        { acceptedTcbStatuses: [{ status: "UpToDate", advisories: [] }] },
+        "$.acceptedTcbStatuses[0].advisories",
+        "not a known key",
+      ],
+      [{ acceptedTcbStatuses: [{ advisoryIds: [] }] }, "$.acceptedTcbStatuses[0].status", "is required"],
+      [{ acceptedTcbStatuses: ["Fine"] }, "$.acceptedTcbStatuses[0]", '"UpToDate"'],
+      [{ minimumTcbEvaluationDataNumber: 1.5 }, "$.minimumTcbEvaluationDataNumber", "an integer"],
+      [null, "$", "a JSON object"],
+    ] as const) {
+      expect(() => parseTdxPolicy(bad), JSON.stringify(bad)).toThrowError(
+        expect.objectContaining({
+          code: "policy_invalid",
+          details: { path },
+          message: expect.stringContaining(words),
+        }),
+      );
+    }
+    const policy = parseTdxPolicy({
+      $schema: "x",
+      mrTd: [`0x${MRTD.toUpperCase()}`],
+      reportData: "AB".repeat(64),
+    });
+    expect(policy).toEqual({ mrTd: [MRTD], reportData: "ab".repeat(64) });
+    expect(parseTdxPolicy(policy)).toBe(policy);
   });
 
   it("the JSON Schema lists exactly the keys the parser accepts", () => {

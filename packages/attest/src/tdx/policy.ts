@@ -1,8 +1,33 @@
 import type { VerificationIssue } from "../common/errors.js";
-import { AttestArgumentError } from "../common/errors.js";
-import { isParsedPolicy, markParsedPolicy } from "../common/parsed-policy.js";
+import type { TdxPolicy } from "../common/generated/policy-types.js";
+import { matchesTdxPolicySchema, TDX_POLICY_KEYS } from "../common/generated/policy-validators.js";
+import {
+  checkPolicySchema,
+  isParsedPolicy,
+  markParsedPolicy,
+  normalHex,
+  type Parsed,
+  requireParsedPolicy,
+} from "../common/parsed-policy.js";
 import type { TdxErrorCode } from "./error-codes.js";
-import { TCB_STATUSES, type TcbStatus } from "./tcb-status.js";
+import type { TcbStatus } from "./tcb-status.js";
+
+/**
+ * Policy for TDX / SGX quotes: pure data (JSON), strict by default. The type is generated from
+ * `packages/attest/schemas/tdx-policy.schema.json` (scripts/policy-validators.mjs), which
+ * {@link parseTdxPolicy} validates against; documented in `docs/tdx.md`.
+ *
+ * Every list is an allow-list of hex values (either case, optionally `0x`-prefixed); an absent list
+ * means "not checked". Defaults: only `UpToDate`, no advisory allowed, debug forbidden, and for a TD
+ * the spec defaults: SEPT_VE_DISABLE set, no reserved TD_ATTRIBUTES bit, XFAM with FP and SSE and no
+ * bit outside the TDX module's XFAM_FIXED0.
+ *
+ * @example
+ * ```json
+ * { "acceptedTcbStatuses": ["UpToDate"], "allowedKinds": ["tdx"], "mrTd": ["91eb2b44…"] }
+ * ```
+ */
+export type { TdxPolicy };
 
 /**
  * One accepted TCB status: its name, or its name with the advisories accepted with it. A status
@@ -14,78 +39,10 @@ import { TCB_STATUSES, type TcbStatus } from "./tcb-status.js";
  * { "status": "SWHardeningNeeded", "advisoryIds": ["INTEL-SA-00615"] }
  * ```
  */
-export type TdxAcceptedTcbStatus =
-  | TcbStatus
-  | { readonly status: TcbStatus; readonly advisoryIds?: readonly string[] };
+export type TdxAcceptedTcbStatus = NonNullable<TdxPolicy["acceptedTcbStatuses"]>[number];
 
-/**
- * Policy for TDX / SGX quotes: pure data (JSON), strict by default. Schema:
- * `packages/attest/schemas/tdx-policy.schema.json`; documented in `docs/tdx.md`.
- *
- * Every list is an allow-list of lowercase-or-uppercase hex values; an absent list means "not
- * checked". Defaults: only `UpToDate`, no advisory allowed, debug forbidden, and for a TD the
- * spec defaults: SEPT_VE_DISABLE set, no reserved TD_ATTRIBUTES bit, XFAM with FP and SSE and no
- * bit outside the TDX module's XFAM_FIXED0.
- */
-export interface TdxPolicy {
-  /**
-   * TCB statuses accepted (default `["UpToDate"]`), each by name or as
-   * `{ status, advisoryIds }` (the advisories accepted with that status).
-   */
-  readonly acceptedTcbStatuses?: readonly TdxAcceptedTcbStatus[];
-  /** Advisory ids that may appear in the result (default none). `["*"]` accepts any. */
-  readonly allowedAdvisoryIds?: readonly string[];
-  /** Accept a debug TD (TD_ATTRIBUTES bit 0) or debug enclave (ATTRIBUTES.DEBUG). Default false. */
-  readonly allowDebug?: boolean;
-  /** Accept quotes of these kinds (default both). */
-  readonly allowedKinds?: readonly ("tdx" | "sgx")[];
-  readonly mrTd?: readonly string[];
-  readonly rtmr0?: readonly string[];
-  readonly rtmr1?: readonly string[];
-  readonly rtmr2?: readonly string[];
-  readonly rtmr3?: readonly string[];
-  readonly mrSeam?: readonly string[];
-  readonly mrConfigId?: readonly string[];
-  readonly tdAttributes?: readonly string[];
-  readonly xfam?: readonly string[];
-  readonly mrEnclave?: readonly string[];
-  readonly mrSigner?: readonly string[];
-  /** Exact expected report data (64 bytes hex). */
-  readonly reportData?: string;
-  /** Minimum TEE_TCB_SVN (16 bytes hex), compared component by component. */
-  readonly minimumTeeTcbSvn?: string;
-  /** Allowed MRSIGNERSEAM values (48 bytes: the TDX module's signer; all zero for Intel's). */
-  readonly mrSignerSeam?: readonly string[];
-  /** Allowed SEAMATTRIBUTES values (8 bytes). */
-  readonly seamAttributes?: readonly string[];
-  /** Allowed MROWNER values (48 bytes). */
-  readonly mrOwner?: readonly string[];
-  /** Allowed MROWNERCONFIG values (48 bytes). */
-  readonly mrOwnerConfig?: readonly string[];
-  /** Allowed QE vendor ids (16 bytes; Intel's is `939a7233f79c4ca9940a0db3957f0607`). */
-  readonly qeVendorId?: readonly string[];
-  /** Allowed FMSPC values (6 bytes, from the PCK certificate). */
-  readonly fmspc?: readonly string[];
-  /**
-   * Minimum `tcbEvaluationDataNumber` of the TCB info and of the QE identity: refuses collateral
-   * older than an Intel TCB recovery. Not checked when the TCB was not evaluated.
-   */
-  readonly minimumTcbEvaluationDataNumber?: number;
-  /**
-   * A TD must set TD_ATTRIBUTES.SEPT_VE_DISABLE (bit 28). Default true. `false` is the named
-   * opt-out for platforms that cannot set it (Azure's partitioned TDs report TD_ATTRIBUTES all
-   * zero); a result that relied on it lists `"sept_ve_disable"` in `unchecked`.
-   */
-  readonly requireSeptVeDisable?: boolean;
-  /**
-   * Accept TD_ATTRIBUTES reserved bits and XFAM bits outside XFAM_FIXED0 (a TDX module newer than
-   * this package may define them). Default false. FP and SSE stay required. A result that relied
-   * on it lists `"reserved_attribute_bits"` in `unchecked`.
-   */
-  readonly allowReservedAttributeBits?: boolean;
-  /** Refuse a quote with bytes after its structure (`trailingBytes` > 0). Default false. */
-  readonly rejectTrailingBytes?: boolean;
-}
+/** A TDX policy {@link parseTdxPolicy} returned: schema-checked, hex lowercase without `0x`. */
+export type ParsedTdxPolicy = Parsed<TdxPolicy>;
 
 /** The verified facts a policy is checked against (a subset of the verification result). */
 export interface TdxPolicyFacts {
@@ -155,15 +112,16 @@ function bitList(value: bigint): string {
  *
  * @example
  * ```ts
- * tdxPolicyWaivers(result, { requireSeptVeDisable: false }); // ["sept_ve_disable"] for an Azure TD
+ * tdxPolicyWaivers(result, parseTdxPolicy({ requireSeptVeDisable: false })); // ["sept_ve_disable"] for an Azure TD
  * ```
- * @throws AttestArgumentError `policy_invalid` when the policy itself is malformed
+ * @throws AttestArgumentError `policy_invalid` when the policy is not a parsed tree
  */
 export function tdxPolicyWaivers(
   facts: Pick<TdxPolicyFacts, "kind" | "tdAttributes" | "xfam">,
-  policy: TdxPolicy | unknown = DEFAULT_TDX_POLICY,
+  policy: ParsedTdxPolicy = DEFAULT_TDX_POLICY,
 ): ("sept_ve_disable" | "reserved_attribute_bits")[] {
-  const p = parseTdxPolicy(policy);
+  requireParsedPolicy(policy, "TDX", "parseTdxPolicy");
+  const p = policy;
   if (facts.kind !== "tdx" || facts.tdAttributes === null || facts.xfam === null) return [];
   const attributes = u64le(facts.tdAttributes);
   const xfam = u64le(facts.xfam);
@@ -182,188 +140,121 @@ export function tdxPolicyWaivers(
  * The strict default: UpToDate only, no advisories, no debug, and for a TD the spec defaults
  * (SEPT_VE_DISABLE required, no reserved TD_ATTRIBUTES or XFAM bit; FP and SSE always required).
  */
-export const DEFAULT_TDX_POLICY: TdxPolicy = Object.freeze({
-  acceptedTcbStatuses: ["UpToDate"] as TcbStatus[],
-  allowedAdvisoryIds: [] as string[],
-  allowDebug: false,
-  requireSeptVeDisable: true,
-  allowReservedAttributeBits: false,
-});
+export const DEFAULT_TDX_POLICY: ParsedTdxPolicy = markParsedPolicy(
+  Object.freeze({
+    acceptedTcbStatuses: Object.freeze(["UpToDate"] as const),
+    allowedAdvisoryIds: Object.freeze([] as string[]),
+    allowDebug: false,
+    requireSeptVeDisable: true,
+    allowReservedAttributeBits: false,
+  }),
+);
 
 const LIST_FIELDS = {
-  mrTd: { fact: "mrtd", bytes: 48, code: "tdx_policy_mrtd_not_allowed", label: "MRTD" },
-  rtmr0: { fact: "rtmr0", bytes: 48, code: "tdx_policy_rtmr0_not_allowed", label: "RTMR0" },
-  rtmr1: { fact: "rtmr1", bytes: 48, code: "tdx_policy_rtmr1_not_allowed", label: "RTMR1" },
-  rtmr2: { fact: "rtmr2", bytes: 48, code: "tdx_policy_rtmr2_not_allowed", label: "RTMR2" },
-  rtmr3: { fact: "rtmr3", bytes: 48, code: "tdx_policy_rtmr3_not_allowed", label: "RTMR3" },
-  mrSeam: { fact: "mrSeam", bytes: 48, code: "tdx_policy_mrseam_not_allowed", label: "MRSEAM" },
-  mrConfigId: {
-    fact: "mrConfigId",
-    bytes: 48,
-    code: "tdx_policy_mrconfigid_not_allowed",
-    label: "MRCONFIGID",
-  },
+  mrTd: { fact: "mrtd", code: "tdx_policy_mrtd_not_allowed", label: "MRTD" },
+  rtmr0: { fact: "rtmr0", code: "tdx_policy_rtmr0_not_allowed", label: "RTMR0" },
+  rtmr1: { fact: "rtmr1", code: "tdx_policy_rtmr1_not_allowed", label: "RTMR1" },
+  rtmr2: { fact: "rtmr2", code: "tdx_policy_rtmr2_not_allowed", label: "RTMR2" },
+  rtmr3: { fact: "rtmr3", code: "tdx_policy_rtmr3_not_allowed", label: "RTMR3" },
+  mrSeam: { fact: "mrSeam", code: "tdx_policy_mrseam_not_allowed", label: "MRSEAM" },
+  mrConfigId: { fact: "mrConfigId", code: "tdx_policy_mrconfigid_not_allowed", label: "MRCONFIGID" },
   tdAttributes: {
     fact: "tdAttributes",
-    bytes: 8,
     code: "tdx_policy_td_attributes_not_allowed",
     label: "TD attributes",
   },
-  xfam: { fact: "xfam", bytes: 8, code: "tdx_policy_xfam_not_allowed", label: "XFAM" },
-  mrEnclave: { fact: "mrEnclave", bytes: 32, code: "tdx_policy_mrenclave_not_allowed", label: "MRENCLAVE" },
-  mrSigner: { fact: "mrSigner", bytes: 32, code: "tdx_policy_mrsigner_not_allowed", label: "MRSIGNER" },
-  mrSignerSeam: {
-    fact: "mrSignerSeam",
-    bytes: 48,
-    code: "tdx_policy_mrsignerseam_not_allowed",
-    label: "MRSIGNERSEAM",
-  },
+  xfam: { fact: "xfam", code: "tdx_policy_xfam_not_allowed", label: "XFAM" },
+  mrEnclave: { fact: "mrEnclave", code: "tdx_policy_mrenclave_not_allowed", label: "MRENCLAVE" },
+  mrSigner: { fact: "mrSigner", code: "tdx_policy_mrsigner_not_allowed", label: "MRSIGNER" },
+  mrSignerSeam: { fact: "mrSignerSeam", code: "tdx_policy_mrsignerseam_not_allowed", label: "MRSIGNERSEAM" },
   seamAttributes: {
     fact: "seamAttributes",
-    bytes: 8,
     code: "tdx_policy_seam_attributes_not_allowed",
     label: "SEAMATTRIBUTES",
   },
-  mrOwner: { fact: "mrOwner", bytes: 48, code: "tdx_policy_mrowner_not_allowed", label: "MROWNER" },
+  mrOwner: { fact: "mrOwner", code: "tdx_policy_mrowner_not_allowed", label: "MROWNER" },
   mrOwnerConfig: {
     fact: "mrOwnerConfig",
-    bytes: 48,
     code: "tdx_policy_mrownerconfig_not_allowed",
     label: "MROWNERCONFIG",
   },
-  qeVendorId: {
-    fact: "qeVendorId",
-    bytes: 16,
-    code: "tdx_policy_qe_vendor_id_not_allowed",
-    label: "QE vendor id",
-  },
-  fmspc: { fact: "fmspc", bytes: 6, code: "tdx_policy_fmspc_not_allowed", label: "FMSPC" },
-} as const satisfies Record<
-  string,
-  { fact: keyof TdxPolicyFacts; bytes: number; code: string; label: string }
->;
+  qeVendorId: { fact: "qeVendorId", code: "tdx_policy_qe_vendor_id_not_allowed", label: "QE vendor id" },
+  fmspc: { fact: "fmspc", code: "tdx_policy_fmspc_not_allowed", label: "FMSPC" },
+} as const satisfies Record<string, { fact: keyof TdxPolicyFacts; code: string; label: string }>;
 
-const OTHER_KEYS = new Set([
-  "$schema",
-  "acceptedTcbStatuses",
-  "allowedAdvisoryIds",
-  "allowDebug",
-  "allowedKinds",
-  "reportData",
-  "minimumTeeTcbSvn",
-  "minimumTcbEvaluationDataNumber",
-  "requireSeptVeDisable",
-  "allowReservedAttributeBits",
-  "rejectTrailingBytes",
-]);
-
-/** A malformed policy: `policy_invalid`, with the JSON path of the offending value in `details.path`. */
-function bad(message: string, path = "$"): never {
-  throw new AttestArgumentError("policy_invalid", `TDX policy: ${message}`, { details: { path } });
-}
-
-function hexOf(value: unknown, bytes: number, what: string): string {
-  if (typeof value !== "string" || !new RegExp(`^(0x)?[0-9a-fA-F]{${bytes * 2}}$`).test(value))
-    bad(`${what} must be ${bytes} bytes of hex`, `$.${what}`);
-  return value.replace(/^0x/i, "").toLowerCase();
-}
+/** The hex fields that are not lists. */
+const HEX_FIELDS = new Set(["reportData", "minimumTeeTcbSvn"]);
 
 /**
- * Checks a policy value (parsed JSON) and returns it normalised (hex lowercase). Unknown keys,
- * wrong types and malformed hex are rejected.
- * @throws AttestArgumentError `policy_invalid`
+ * Checks a policy value (parsed JSON) against `schemas/tdx-policy.schema.json` and returns a new
+ * tree, normalised (hex lowercase, no `0x`; `$schema` and undefined members dropped). A tree this
+ * returned is handed back as is.
+ *
+ * @example
+ * ```ts
+ * const policy = parseTdxPolicy(JSON.parse(readFileSync("tdx-policy.json", "utf8")));
+ * ```
+ * @throws AttestArgumentError `policy_invalid`, with the JSON path of the offending value in
+ * `details.path` (`$.mrTd[0]`)
  */
-export function parseTdxPolicy(value: unknown): TdxPolicy {
-  if (isParsedPolicy(value)) return value as TdxPolicy;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) bad("must be a JSON object");
-  const input = value as Record<string, unknown>;
+export function parseTdxPolicy(value: unknown): ParsedTdxPolicy {
+  if (isParsedPolicy(value)) return value as ParsedTdxPolicy;
+  checkPolicySchema(matchesTdxPolicySchema, value, "TDX", TDX_POLICY_KEYS);
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(input)) {
+  for (const [key, v] of Object.entries(value)) {
     // An undefined member (possible from TypeScript callers, never in JSON) means "absent".
-    if (v === undefined && (key in LIST_FIELDS || OTHER_KEYS.has(key))) continue;
-    if (key in LIST_FIELDS) {
-      const spec = LIST_FIELDS[key as keyof typeof LIST_FIELDS];
-      if (!Array.isArray(v)) bad(`${key} must be an array of hex strings`, `$.${key}`);
-      out[key] = v.map((item, i) => hexOf(item, spec.bytes, `${key}[${i}]`));
-    } else if (!OTHER_KEYS.has(key)) {
-      bad(`unknown key "${key}"`, `$.${key}`);
-    }
-  }
-  if (input.acceptedTcbStatuses !== undefined) {
-    const list = input.acceptedTcbStatuses;
-    const isStatus = (s: unknown) => typeof s === "string" && (TCB_STATUSES as readonly string[]).includes(s);
-    if (!Array.isArray(list)) bad("acceptedTcbStatuses must be an array", "$.acceptedTcbStatuses");
-    out.acceptedTcbStatuses = list.map((item, i) => {
-      if (isStatus(item)) return item;
-      if (typeof item !== "object" || item === null || Array.isArray(item) || !isStatus(item.status))
-        bad(
-          `acceptedTcbStatuses[${i}] must be one of ${TCB_STATUSES.join(", ")} or { status, advisoryIds }`,
-          `$.acceptedTcbStatuses[${i}]`,
-        );
-      for (const key of Object.keys(item))
-        if (key !== "status" && key !== "advisoryIds")
-          bad(`acceptedTcbStatuses[${i}]: unknown key "${key}"`, `$.acceptedTcbStatuses[${i}].${key}`);
-      const ids = (item as { advisoryIds?: unknown }).advisoryIds;
-      if (ids !== undefined && (!Array.isArray(ids) || !ids.every((a) => typeof a === "string")))
-        bad(
-          `acceptedTcbStatuses[${i}].advisoryIds must be an array of strings`,
-          `$.acceptedTcbStatuses[${i}].advisoryIds`,
-        );
-      return ids === undefined ? { status: item.status } : { status: item.status, advisoryIds: [...ids] };
-    });
-  }
-  if (input.allowedAdvisoryIds !== undefined) {
-    const list = input.allowedAdvisoryIds;
-    if (!Array.isArray(list) || !list.every((s) => typeof s === "string"))
-      bad("allowedAdvisoryIds must be an array of strings", "$.allowedAdvisoryIds");
-    out.allowedAdvisoryIds = list;
-  }
-  if (input.allowDebug !== undefined) {
-    if (typeof input.allowDebug !== "boolean") bad("allowDebug must be a boolean", "$.allowDebug");
-    out.allowDebug = input.allowDebug;
-  }
-  if (input.allowedKinds !== undefined) {
-    const list = input.allowedKinds;
-    if (!Array.isArray(list) || !list.every((k) => k === "tdx" || k === "sgx"))
-      bad('allowedKinds must list "tdx" and/or "sgx"', "$.allowedKinds");
-    out.allowedKinds = list;
-  }
-  for (const key of ["requireSeptVeDisable", "allowReservedAttributeBits", "rejectTrailingBytes"] as const) {
-    if (input[key] === undefined) continue;
-    if (typeof input[key] !== "boolean") bad(`${key} must be a boolean`, `$.${key}`);
-    out[key] = input[key];
-  }
-  if (input.minimumTcbEvaluationDataNumber !== undefined) {
-    const n = input.minimumTcbEvaluationDataNumber;
-    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
-      bad(
-        "minimumTcbEvaluationDataNumber must be a non-negative integer",
-        "$.minimumTcbEvaluationDataNumber",
+    if (v === undefined || key === "$schema") continue;
+    if (key in LIST_FIELDS) out[key] = (v as readonly string[]).map(normalHex);
+    else if (HEX_FIELDS.has(key)) out[key] = normalHex(v as string);
+    else if (key === "acceptedTcbStatuses")
+      out[key] = (v as readonly TdxAcceptedTcbStatus[]).map((entry) =>
+        typeof entry === "string"
+          ? entry
+          : {
+              status: entry.status,
+              ...(entry.advisoryIds === undefined ? {} : { advisoryIds: [...entry.advisoryIds] }),
+            },
       );
-    out.minimumTcbEvaluationDataNumber = n;
+    else out[key] = Array.isArray(v) ? [...v] : v;
   }
-  if (input.reportData !== undefined) out.reportData = hexOf(input.reportData, 64, "reportData");
-  if (input.minimumTeeTcbSvn !== undefined)
-    out.minimumTeeTcbSvn = hexOf(input.minimumTeeTcbSvn, 16, "minimumTeeTcbSvn");
   return markParsedPolicy(out as TdxPolicy);
 }
 
 /**
- * Validates verified facts against a policy and returns every violation (empty when it holds).
- * Pure: no I/O, no clock.
+ * A parsed policy with the named opt-outs of `verifyTdxQuote`'s `allowUnchecked` applied: a new
+ * parsed tree (the caller's is unchanged).
+ */
+export function withTdxOptOuts(
+  policy: ParsedTdxPolicy,
+  allowUnchecked: readonly string[] = [],
+): ParsedTdxPolicy {
+  if (!allowUnchecked.includes("sept_ve_disable") && !allowUnchecked.includes("reserved_attribute_bits"))
+    return policy;
+  return markParsedPolicy({
+    ...policy,
+    ...(allowUnchecked.includes("sept_ve_disable") ? { requireSeptVeDisable: false } : {}),
+    ...(allowUnchecked.includes("reserved_attribute_bits") ? { allowReservedAttributeBits: true } : {}),
+  });
+}
+
+/**
+ * Validates verified facts against a parsed policy and returns every violation (empty when it
+ * holds). Pure: no I/O, no clock, no parsing (the policy is the tree {@link parseTdxPolicy} returned).
  *
  * @example
  * ```ts
- * const violations = validateTdxPolicy(result, { acceptedTcbStatuses: ["UpToDate"], mrTd: ["91eb…"] });
+ * const policy = parseTdxPolicy({ acceptedTcbStatuses: ["UpToDate"], mrTd: ["91eb…"] });
+ * const violations = validateTdxPolicy(result, policy);
  * if (violations.length > 0) console.log(violations.map((v) => v.code));
  * ```
- * @throws AttestArgumentError `policy_invalid` when the policy itself is malformed
+ * @throws AttestArgumentError `policy_invalid` when the policy is not a parsed tree
  */
 export function validateTdxPolicy(
   facts: TdxPolicyFacts,
-  policy: TdxPolicy | unknown = DEFAULT_TDX_POLICY,
+  policy: ParsedTdxPolicy = DEFAULT_TDX_POLICY,
 ): VerificationIssue[] {
-  const p = parseTdxPolicy(policy);
+  requireParsedPolicy(policy, "TDX", "parseTdxPolicy");
+  const p = policy;
   const violations: VerificationIssue[] = [];
   const add = (code: TdxErrorCode, message: string) => violations.push({ code, message });
 
@@ -440,7 +331,7 @@ export function validateTdxPolicy(
       );
   }
   for (const [key, spec] of Object.entries(LIST_FIELDS)) {
-    const allowed = (p as Record<string, readonly string[] | undefined>)[key];
+    const allowed = p[key as keyof typeof LIST_FIELDS];
     if (!allowed) continue;
     const actual = facts[spec.fact];
     if (actual === null)

@@ -120,7 +120,9 @@ describe("item 1: the TDX spec defaults apply by default", () => {
 
   it("DEBUG stays refused (its own code), whatever else is allowed", () => {
     expect(
-      codes({ errors: validateTdxPolicy(withBits(SEPT | 1n), { allowReservedAttributeBits: true }) }),
+      codes({
+        errors: validateTdxPolicy(withBits(SEPT | 1n), parseTdxPolicy({ allowReservedAttributeBits: true })),
+      }),
     ).toEqual(["tdx_policy_debug_forbidden"]);
   });
 
@@ -133,7 +135,9 @@ describe("item 1: the TDX spec defaults apply by default", () => {
       "tdx_policy_xfam_fp_sse_required",
     ]);
     expect(
-      codes({ errors: validateTdxPolicy(withBits(SEPT, xfam), { allowReservedAttributeBits: true }) }),
+      codes({
+        errors: validateTdxPolicy(withBits(SEPT, xfam), parseTdxPolicy({ allowReservedAttributeBits: true })),
+      }),
     ).toEqual(["tdx_policy_xfam_fp_sse_required"]);
   });
 

@@ -28,6 +28,7 @@ import {
   type TdxPolicyFacts,
   tdxPolicyWaivers,
   validateTdxPolicy,
+  withTdxOptOuts,
 } from "./policy.js";
 import { INTEL_QE_VENDOR_ID, parseTdxQuote, type TdxQuote } from "./quote.js";
 import { INTEL_SGX_ROOT_CA_PEM } from "./roots.js";
@@ -548,13 +549,7 @@ export async function verifyTdxQuote(
       );
   }
   // The policy is parsed at the edge, once; named opt-outs of allowUnchecked join it.
-  const policy: TdxPolicy = {
-    ...parseTdxPolicy(options.policy ?? DEFAULT_TDX_POLICY),
-    ...(options.allowUnchecked?.includes("sept_ve_disable") ? { requireSeptVeDisable: false } : {}),
-    ...(options.allowUnchecked?.includes("reserved_attribute_bits")
-      ? { allowReservedAttributeBits: true }
-      : {}),
-  };
+  const policy = withTdxOptOuts(parseTdxPolicy(options.policy ?? DEFAULT_TDX_POLICY), options.allowUnchecked);
   const parsed = parseTdxQuote(quote);
   const verifier = verifierOf(options.verifier);
   const store = verifier.state(TDX_STATE, () => new VerifiedCollateralStore());
