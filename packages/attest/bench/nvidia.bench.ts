@@ -58,7 +58,9 @@ export async function run(): Promise<void> {
   const policy = { requireRimMatch: false } as const; // no RIMs in the timed work: the named opt-out
   const options = { certChain: chain, nonce, now, offline: true, policy } as const;
   check((await verifyNvidiaEvidence(evidence, { ...options, cache: warm })).ok);
-  check((await verifyNvidiaEvidenceSet(set, { nonce: setNonce, now, offline: true, policy, cache: warm })).ok);
+  check(
+    (await verifyNvidiaEvidenceSet(set, { nonce: setNonce, now, offline: true, policy, cache: warm })).ok,
+  );
 
   const bench = new Bench({ time: 1500, warmupTime: 300 });
   bench
@@ -95,7 +97,9 @@ export async function run(): Promise<void> {
       check((await verifyNvidiaEvidence(evidence, { ...options, cache: warm })).ok);
     })
     .add("verifyNvidiaEvidenceSet 8 GPU + 4 switch, warm", async () => {
-      check((await verifyNvidiaEvidenceSet(set, { nonce: setNonce, now, offline: true, policy, cache: warm })).ok);
+      check(
+        (await verifyNvidiaEvidenceSet(set, { nonce: setNonce, now, offline: true, policy, cache: warm })).ok,
+      );
     })
     .add("native P-384 verify ×12 (set floor)", () => {
       for (let i = 0; i < 12; i++) check(floorVerify());

@@ -46,6 +46,21 @@ function decodeExactlyOne(bytes: Uint8Array): { node: asn1js.AsnType } | { error
   return { node: decoded.result };
 }
 
+/**
+ * Whether an element's identifier and length octets are DER (X.690 §10.1, §8.1.2): low tag numbers
+ * in one octet, definite length, short form below 128, long form in the fewest octets. Read from
+ * asn1js' decoded header blocks; no bytes are re-read here.
+ */
+export function isDerHeader(node: asn1js.AsnType): boolean {
+  const { idBlock, lenBlock } = node as asn1js.BaseBlock;
+  if (idBlock.tagNumber < 31 && idBlock.blockLength !== 1) return false;
+  if (lenBlock.isIndefiniteForm) return false;
+  if (!lenBlock.longFormUsed) return lenBlock.blockLength === 1;
+  let octets = 0;
+  for (let n = lenBlock.length; n > 0; n = Math.floor(n / 256)) octets++;
+  return lenBlock.length >= 128 && lenBlock.blockLength === 1 + octets;
+}
+
 /** Decodes exactly one element; `undefined` when the bytes are not one well-formed element. */
 export function decodeDer(bytes: Uint8Array): asn1js.AsnType | undefined {
   const decoded = decodeExactlyOne(bytes);

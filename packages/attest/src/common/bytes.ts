@@ -1,4 +1,3 @@
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { type AttestErrorCode, EvidenceParseError } from "./errors.js";
 
 /** Node's Buffer, where there is one (the parts used here; nothing else of Node is assumed). */
@@ -7,18 +6,41 @@ interface NodeBufferView {
 }
 interface NodeBufferClass {
   from(buffer: ArrayBufferLike, byteOffset: number, length: number): NodeBufferView;
-  from(text: string, encoding: "base64"): Uint8Array;
+  from(text: string, encoding: "base64" | "hex"): Uint8Array;
 }
 const nodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer;
 
+const HEX_DIGITS = "0123456789abcdef";
+
 /**
- * Lowercase hex of bytes: Node's encoder where there is one (one string; noble's builds it a byte at
- * a time, about 30 bytes of garbage per input byte), noble's elsewhere.
+ * Lowercase hex of bytes: Node's encoder where there is one (one native call), a table walk
+ * elsewhere. Not @noble/hashes' bytesToHex: importing its utils module costs every subpath ~2 ms at
+ * start for a helper this small.
  */
 export function toHex(bytes: Uint8Array): string {
-  return nodeBuffer
-    ? nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
-    : bytesToHex(bytes);
+  if (nodeBuffer) return nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    out += HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!;
+  }
+  return out;
+}
+
+const HEX_TEXT = /^(?:[0-9a-fA-F]{2})*$/;
+
+/**
+ * Bytes of hex text that is exactly pairs of hex digits (nothing else), or undefined. Validated by
+ * one native regex test, then decoded by Node's decoder where there is one (copied out of Buffer's
+ * shared pool), by parseInt per byte elsewhere: collateral carries kilobytes of hex CRLs, and a
+ * per-character loop runs in the interpreter on a cold start.
+ */
+export function decodeHexPairs(text: string): Uint8Array | undefined {
+  if (!HEX_TEXT.test(text)) return undefined;
+  if (nodeBuffer) return new Uint8Array(nodeBuffer.from(text, "hex"));
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }
 
 /** {@link bytesKey} without Node's Buffer: native fromCharCode in chunks. */
@@ -51,11 +73,9 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
 
 /** Bytes of a hex string (whitespace and a `0x` prefix allowed). Throws `input_hex_invalid`. */
 export function fromHex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "").replace(/^0x/i, "");
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
-    throw new EvidenceParseError("input_hex_invalid", "input is not valid hex");
-  }
-  return hexToBytes(clean);
+  const bytes = decodeHexPairs(text.replace(/\s+/g, "").replace(/^0x/i, ""));
+  if (!bytes) throw new EvidenceParseError("input_hex_invalid", "input is not valid hex");
+  return bytes;
 }
 
 /** Bytes of standard or URL-safe base64 (whitespace and missing padding allowed). */

@@ -10,9 +10,8 @@
  * Kept free of `@noble/curves` on purpose: its NIST curves cost 30–40 ms to import and ~20 kB gzip in a
  * browser bundle, for two integers and a comparison.
  */
-import * as asn1js from "#asn1js";
-import { decodeDer } from "./asn1.js";
-import { equalBytes } from "./bytes.js";
+import type * as asn1js from "#asn1js";
+import { decodeDer, isDerHeader } from "./asn1.js";
 import type { EcCurve } from "./signatures.js";
 
 /** Group order n of each curve (SEC 2 / FIPS 186-4). */
@@ -41,22 +40,29 @@ const SEQUENCE = 16;
 const INTEGER = 2;
 
 /**
- * A universal-class element with this tag number. Read from the decoded identifier rather than by
- * `instanceof`, so it holds whichever copy of asn1js (ES module or CommonJS build) decoded it.
+ * A universal-class element with this tag number whose identifier and length octets are DER. Read
+ * from the decoded blocks rather than by `instanceof`, so it holds whichever copy of asn1js (ES module
+ * or CommonJS build) decoded it.
  */
-function isUniversal(node: asn1js.AsnType, tagNumber: number, constructed: boolean): boolean {
+function isDerUniversal(node: asn1js.AsnType, tagNumber: number, constructed: boolean): boolean {
   const id = (node as asn1js.BaseBlock).idBlock;
-  return id.tagClass === 1 && id.tagNumber === tagNumber && id.isConstructed === constructed;
+  return (
+    id.tagClass === 1 && id.tagNumber === tagNumber && id.isConstructed === constructed && isDerHeader(node)
+  );
 }
 
-/** The canonical DER encoding of `SEQUENCE { r INTEGER, s INTEGER }`, by asn1js. */
-function encodeSignature(r: bigint, s: bigint): Uint8Array {
-  const sequence = new asn1js.Sequence({
-    value: [asn1js.Integer.fromBigInt(r), asn1js.Integer.fromBigInt(s)],
-  });
-  return new Uint8Array(sequence.toBER());
+/**
+ * The value of a DER INTEGER's content octets when it is a positive integer in the fewest octets
+ * (X.690 §8.3.2: no leading 0x00 before a byte below 0x80, no sign bit set); otherwise undefined.
+ */
+function positiveMinimalInteger(content: Uint8Array): bigint | undefined {
+  const first = content[0];
+  if (first === undefined || first >= 0x80) return undefined;
+  if (first === 0 && (content.length === 1 || (content[1] as number) < 0x80)) return undefined;
+  return toBigInt(content);
 }
 
+/** A value below the group order, big-endian in `size` bytes (its minimal form right-aligned). */
 function toFixed(value: bigint, size: number): Uint8Array {
   const out = new Uint8Array(size);
   let rest = value;
@@ -70,24 +76,22 @@ function toFixed(value: bigint, size: number): Uint8Array {
 /**
  * Converts a DER ECDSA signature (X.509, CRLs, OCSP) to the fixed-size r || s form both backends take.
  * Decoding is asn1js' (through asn1.ts, the package's one ASN.1 reader, which requires the whole input
- * to be one element); DER strictness is asn1js' own encoding of the decoded values compared byte for
- * byte with the input, so a BER-only form (long or indefinite lengths, padded or negative INTEGERs,
- * trailing bytes) never matches. Returns null for anything but a strict DER `SEQUENCE { INTEGER, INTEGER }` with r and
- * s in [1, n - 1], so the caller reports "signature invalid", not a crash.
+ * to be one element). DER strictness is read from the decoded blocks: the SEQUENCE and both INTEGERs
+ * have DER identifier and length octets (low tag form, definite length in the fewest octets), and each
+ * INTEGER holds a positive value in the fewest octets, which is exactly the one DER encoding of
+ * `SEQUENCE { r, s }`, so a BER-only form (long or indefinite lengths, padded or negative INTEGERs,
+ * trailing bytes) never passes. Returns null for anything but a strict DER `SEQUENCE { INTEGER, INTEGER }`
+ * with r and s in [1, n - 1], so the caller reports "signature invalid", not a crash.
  */
 export function derSignatureToRaw(curve: EcCurve, der: Uint8Array): Uint8Array | null {
   const sequence = decodeDer(der);
-  if (!sequence || !isUniversal(sequence, SEQUENCE, true)) return null;
+  if (!sequence || !isDerUniversal(sequence, SEQUENCE, true)) return null;
   const items = (sequence as asn1js.Sequence).valueBlock.value;
-  if (items.length !== 2 || !items.every((item) => isUniversal(item, INTEGER, false))) return null;
-  const r = (items[0] as asn1js.Integer).toBigInt();
-  const s = (items[1] as asn1js.Integer).toBigInt();
+  if (items.length !== 2 || !items.every((item) => isDerUniversal(item, INTEGER, false))) return null;
+  const r = positiveMinimalInteger((items[0] as asn1js.Integer).valueBlock.valueHexView);
+  const s = positiveMinimalInteger((items[1] as asn1js.Integer).valueBlock.valueHexView);
   const order = ORDER[curve];
-  if (r < 1n || r >= order || s < 1n || s >= order) return null;
-  // asn1js' toBER() on a decoded tree repeats the input's own length and INTEGER forms (BER long
-  // lengths, indefinite lengths, padded INTEGERs survive it), so the canonical encoding is built
-  // afresh from the decoded values.
-  if (!equalBytes(encodeSignature(r, s), der)) return null;
+  if (r === undefined || s === undefined || r < 1n || r >= order || s < 1n || s >= order) return null;
   const size = SCALAR_SIZE[curve];
   const raw = new Uint8Array(2 * size);
   raw.set(toFixed(r, size), 0);

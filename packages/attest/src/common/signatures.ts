@@ -1,4 +1,4 @@
-import { bytesKey, toBase64 } from "./bytes.js";
+import { bytesKey, concatBytes, toBase64 } from "./bytes.js";
 import { AttestArgumentError } from "./errors.js";
 
 /**
@@ -24,6 +24,7 @@ interface NodeKeyObject {
 }
 interface NodeCrypto {
   readonly KeyObject: { from(key: CryptoKey): NodeKeyObject };
+  createHash(algorithm: string): { update(data: Uint8Array): unknown; digest(): Uint8Array };
   createPublicKey(input: { key: JsonWebKey; format: "jwk" }): NodeKeyObject;
   verify(
     algorithm: string,
@@ -41,20 +42,36 @@ interface NodeCrypto {
   readonly constants: { readonly RSA_PKCS1_PSS_PADDING: number; readonly RSA_PKCS1_PADDING: number };
 }
 
-const nodeCrypto: NodeCrypto | undefined = (() => {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    return proc?.getBuiltinModule?.("node:crypto") as NodeCrypto | undefined;
-  } catch {
-    return undefined;
-  }
-})();
+let nodeCryptoModule: NodeCrypto | null | undefined;
 
-let backend: SignatureBackend = nodeCrypto ? "node:crypto" : "webcrypto";
+/**
+ * node:crypto, loaded on the first signature check rather than at import: outside a CommonJS entry
+ * point Node has not loaded it yet, and loading it (its internal modules compiled) costs 3–4 ms that
+ * an app importing a subpath to seal, or to verify later, need not pay at start.
+ */
+function nodeCrypto(): NodeCrypto | undefined {
+  if (nodeCryptoModule === undefined) {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    try {
+      nodeCryptoModule = (proc?.getBuiltinModule?.("node:crypto") as NodeCrypto | undefined) ?? null;
+    } catch {
+      nodeCryptoModule = null;
+    }
+  }
+  return nodeCryptoModule ?? undefined;
+}
+
+let chosenBackend: SignatureBackend | undefined;
+
+/** The process's default backend: node:crypto where Node provides it, WebCrypto elsewhere. */
+function defaultBackend(): SignatureBackend {
+  chosenBackend ??= nodeCrypto() ? "node:crypto" : "webcrypto";
+  return chosenBackend;
+}
 
 /** The backend signature checks use in this process. */
 export function signatureBackend(): SignatureBackend {
-  return backend;
+  return defaultBackend();
 }
 
 /**
@@ -64,7 +81,7 @@ export function signatureBackend(): SignatureBackend {
  * @throws AttestArgumentError `signature_backend_invalid`, `signature_backend_unavailable`
  */
 export function useSignatureBackend(choice: SignatureBackend): void {
-  backend = checkSignatureBackend(choice);
+  chosenBackend = checkSignatureBackend(choice);
 }
 
 /**
@@ -78,7 +95,7 @@ export function checkSignatureBackend(choice: SignatureBackend): SignatureBacken
       `signature backend must be "node:crypto" or "webcrypto", got ${JSON.stringify(choice)}`,
     );
   }
-  if (choice === "node:crypto" && !nodeCrypto) {
+  if (choice === "node:crypto" && !nodeCrypto()) {
     throw new AttestArgumentError(
       "signature_backend_unavailable",
       "node:crypto is not available here (process.getBuiltinModule is missing)",
@@ -96,6 +113,24 @@ function subtle(): SubtleCrypto {
 
 const NODE_HASH: Record<HashName, string> = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
 const COORDINATE_SIZE: Record<EcCurve, number> = { "P-256": 32, "P-384": 48 };
+
+/**
+ * SHA-256 of the concatenated parts on the platform's crypto: node:crypto's hash (synchronous, no
+ * module to load) with the node:crypto backend, WebCrypto's digest otherwise. A verifier that hashes
+ * a few hundred bytes need not import a JavaScript SHA-2 at start.
+ */
+export async function sha256Digest(
+  parts: readonly Uint8Array[],
+  choice: SignatureBackend = defaultBackend(),
+): Promise<Uint8Array> {
+  const crypto = choice === "node:crypto" ? nodeCrypto() : undefined;
+  if (crypto) {
+    const hash = crypto.createHash("sha256");
+    for (const part of parts) hash.update(part);
+    return new Uint8Array(hash.digest());
+  }
+  return new Uint8Array(await subtle().digest("SHA-256", concatBytes(...parts) as BufferSource));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Key caches: one per backend, keyed by algorithm and exact key material. Keys of pinned roots live
@@ -244,7 +279,7 @@ export function startEcdsaVerify(
   publicKey: Uint8Array,
   signature: Uint8Array,
   data: Uint8Array,
-  choice: SignatureBackend = backend,
+  choice: SignatureBackend = defaultBackend(),
 ): SignatureCheck {
   if (signature.length !== 2 * COORDINATE_SIZE[curve]) return REJECTED;
   let point: Uint8Array;
@@ -255,10 +290,11 @@ export function startEcdsaVerify(
   }
   const importRaw = () =>
     subtle().importKey("raw", point as BufferSource, { name: "ECDSA", namedCurve: curve }, false, ["verify"]);
-  if (choice === "node:crypto" && nodeCrypto) {
+  const crypto = choice === "node:crypto" ? nodeCrypto() : undefined;
+  if (crypto) {
     return curve === "P-256"
-      ? nodeP256Verify(nodeCrypto, hash, point, signature, data)
-      : nodeP384Verify(nodeCrypto, hash, point, signature, data, importRaw);
+      ? nodeP256Verify(crypto, hash, point, signature, data)
+      : nodeP384Verify(crypto, hash, point, signature, data, importRaw);
   }
   const key = remember(`ec-${curve}`, point, importRaw);
   // Registered before `started`'s callback, so the job is handed over by the time `started` settles.
@@ -279,7 +315,7 @@ export function verifyEcdsa(
   publicKey: Uint8Array,
   signature: Uint8Array,
   data: Uint8Array,
-  choice: SignatureBackend = backend,
+  choice: SignatureBackend = defaultBackend(),
 ): Promise<boolean> {
   return startEcdsaVerify(curve, hash, publicKey, signature, data, choice).valid;
 }
@@ -314,8 +350,8 @@ async function verifyRsa(
   data: Uint8Array,
   choice: SignatureBackend,
 ): Promise<boolean> {
-  if (choice === "node:crypto" && nodeCrypto) {
-    const crypto = nodeCrypto;
+  const crypto = choice === "node:crypto" ? nodeCrypto() : undefined;
+  if (crypto) {
     try {
       const key = remember("rsa", publicKey.spki, () =>
         crypto.createPublicKey({ key: rsaJwk(publicKey), format: "jwk" }),
@@ -360,7 +396,7 @@ export function verifyRsaPss(
   saltLength: number,
   signature: Uint8Array,
   data: Uint8Array,
-  choice: SignatureBackend = backend,
+  choice: SignatureBackend = defaultBackend(),
 ): Promise<boolean> {
   return verifyRsa("RSA-PSS", publicKey, hash, saltLength, signature, data, choice);
 }
@@ -371,7 +407,7 @@ export function verifyRsaPkcs1(
   hash: HashName,
   signature: Uint8Array,
   data: Uint8Array,
-  choice: SignatureBackend = backend,
+  choice: SignatureBackend = defaultBackend(),
 ): Promise<boolean> {
   return verifyRsa("RSASSA-PKCS1-v1_5", publicKey, hash, 0, signature, data, choice);
 }

@@ -1,5 +1,5 @@
 import * as asn1js from "#asn1js";
-import { decodeDer } from "./asn1.js";
+import { decodeDer, isDerHeader } from "./asn1.js";
 import { bytesKey, copyBytes, fromBase64, fromHex, toHex } from "./bytes.js";
 import type { SharedErrorCode } from "./error-codes.js";
 import { EvidenceInvalidError, EvidenceParseError } from "./errors.js";
@@ -142,24 +142,9 @@ class ShapeError extends Error {
   }
 }
 
-/**
- * Whether an element's identifier and length octets are DER (X.690 §10.1, §8.1.2): low tag numbers
- * in one octet, definite length, short form below 128, long form in the fewest octets. Read from
- * asn1js' decoded header blocks; no bytes are re-read here.
- */
-function derHeader(node: Node): boolean {
-  const { idBlock, lenBlock } = node as asn1js.BaseBlock;
-  if (idBlock.tagNumber < 31 && idBlock.blockLength !== 1) return false;
-  if (lenBlock.isIndefiniteForm) return false;
-  if (!lenBlock.longFormUsed) return lenBlock.blockLength === 1;
-  let octets = 0;
-  for (let n = lenBlock.length; n > 0; n = Math.floor(n / 256)) octets++;
-  return lenBlock.length >= 128 && lenBlock.blockLength === 1 + octets;
-}
-
 /** Whether an element and everything inside it is DER: headers, and asn1js' re-encoding equals the input. */
 function derTree(node: Node): boolean {
-  if (!derHeader(node)) return false;
+  if (!isDerHeader(node)) return false;
   const children = (node as asn1js.Sequence).valueBlock?.value;
   if ((node as asn1js.BaseBlock).idBlock.isConstructed && Array.isArray(children)) {
     if (!children.every((child) => derTree(child as Node))) return false;
@@ -188,14 +173,14 @@ function checkEnvelope(
   prefix: "certificate" | "crl",
 ): void {
   const notDer = (what: string) => new ShapeError(`${what} is not DER`, NOT_DER[prefix]);
-  if (!isUniversal(outer, 16) || !(outer as asn1js.BaseBlock).idBlock.isConstructed || !derHeader(outer))
+  if (!isUniversal(outer, 16) || !(outer as asn1js.BaseBlock).idBlock.isConstructed || !isDerHeader(outer))
     throw notDer("the outer SEQUENCE");
-  if (!isUniversal(tbs, 16) || !derHeader(tbs)) throw notDer("the TBS header");
+  if (!isUniversal(tbs, 16) || !isDerHeader(tbs)) throw notDer("the TBS header");
   if (!isUniversal(algorithm, 16) || !derTree(algorithm)) throw notDer("the signatureAlgorithm");
   if (
     !isUniversal(signature, 3) ||
     (signature as asn1js.BaseBlock).idBlock.isConstructed ||
-    !derHeader(signature)
+    !isDerHeader(signature)
   )
     throw notDer("the signatureValue BIT STRING");
   if (!innerAlgorithm || !equalView(encoding(innerAlgorithm), encoding(algorithm))) {

@@ -1,4 +1,4 @@
-import { fromBase64, fromHex } from "../common/bytes.js";
+import { decodeHexPairs, fromBase64, fromHex } from "../common/bytes.js";
 import { AttestArgumentError, EvidenceParseError } from "../common/errors.js";
 import { pemBlocks } from "../common/x509.js";
 
@@ -79,29 +79,6 @@ function malformed(message: string, cause?: unknown): never {
   );
 }
 
-const HEX_VALUES = (() => {
-  const table = new Int8Array(128).fill(-1);
-  for (let i = 0; i < 10; i++) table[48 + i] = i;
-  for (let i = 0; i < 6; i++) {
-    table[65 + i] = 10 + i;
-    table[97 + i] = 10 + i;
-  }
-  return table;
-})();
-
-/** Hex to bytes with a lookup table (collateral carries kilobytes of hex CRLs); undefined if not hex. */
-function decodeHex(text: string): Uint8Array | undefined {
-  if (text.length % 2 !== 0) return undefined;
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    const hi = HEX_VALUES[text.charCodeAt(2 * i)] ?? -1;
-    const lo = HEX_VALUES[text.charCodeAt(2 * i + 1)] ?? -1;
-    if (hi < 0 || lo < 0) return undefined;
-    out[i] = (hi << 4) | lo;
-  }
-  return out;
-}
-
 function bytesField(value: unknown, name: string): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b < 256))
@@ -113,7 +90,7 @@ function bytesField(value: unknown, name: string): Uint8Array {
       if (blocks.length !== 1) malformed(`${name} PEM must hold exactly one X509 CRL block`);
       return blocks[0] as Uint8Array;
     }
-    const direct = text.length > 0 ? decodeHex(text) : undefined;
+    const direct = text.length > 0 ? decodeHexPairs(text) : undefined;
     if (direct) return direct;
     const compact = text.replace(/\s+/g, "").replace(/^0x/i, "");
     if (/^[0-9a-fA-F]*$/.test(compact) && compact.length % 2 === 0 && compact.length > 0)
@@ -399,7 +376,7 @@ function str(value: unknown, what: string): string {
 
 function hexBytes(value: unknown, size: number, what: string): Uint8Array {
   const text = str(value, what);
-  const bytes = text.length === size * 2 ? decodeHex(text) : undefined;
+  const bytes = text.length === size * 2 ? decodeHexPairs(text) : undefined;
   if (!bytes) malformed(`${what} must be ${size} bytes of hex`);
   return bytes;
 }

@@ -1,8 +1,7 @@
-import { sha256 } from "@noble/hashes/sha2.js";
 import { equalBytes, isAllZero, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
-import { clearKeyCaches, derSignatureToRaw, startEcdsaVerify } from "../common/signatures.js";
+import { clearKeyCaches, derSignatureToRaw, sha256Digest, startEcdsaVerify } from "../common/signatures.js";
 import { type Verifier, verifierOf } from "../common/verifier.js";
 import {
   type Certificate,
@@ -409,8 +408,8 @@ async function checkSignatures(
         );
     });
   } else list.skip("qe_report_signature", LABEL.qe_report_signature, "no verified PCK certificate");
-  await list.run("qe_report_data", LABEL.qe_report_data, () => {
-    const hash = sha256.create().update(sd.attestationKey).update(sd.qeAuthData).digest();
+  await list.run("qe_report_data", LABEL.qe_report_data, async () => {
+    const hash = await sha256Digest([sd.attestationKey, sd.qeAuthData], jobs.backend);
     const reportData = sd.qeReport.reportData;
     if (!equalBytes(reportData.subarray(0, 32), hash) || !isAllZero(reportData.subarray(32))) {
       throw new EvidenceInvalidError(
