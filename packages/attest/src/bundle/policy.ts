@@ -1,5 +1,8 @@
+import {
+  BUNDLE_POLICY_KEYS,
+  matchesBundlePolicySchema,
+} from "../common/generated/bundle-policy-validator.js";
 import type { BundlePolicyJson } from "../common/generated/policy-types.js";
-import { BUNDLE_POLICY_KEYS, matchesBundlePolicySchema } from "../common/generated/policy-validators.js";
 import {
   checkPolicySchema,
   isParsedPolicy,

@@ -1,5 +1,5 @@
 import { AttestArgumentError } from "./errors.js";
-import type { PolicySchemaError, PolicySchemaValidator } from "./generated/policy-validators.js";
+import type { PolicySchemaError, PolicySchemaValidator } from "./generated/policy-types.js";
 
 /**
  * Policies are parsed once, at the edge: each `parse…Policy` runs its kind's validator, generated from

@@ -24,9 +24,17 @@ describe("policy schemas: the single source of the policy formats", () => {
     ).not.toThrow();
   });
 
-  it("the generated validators import nothing: no Ajv at run time", () => {
-    const code = readFileSync(join(root, "src/common/generated/policy-validators.js"), "utf8");
-    expect(code).not.toMatch(/^\s*import\s|\brequire\(|\bimport\(/m);
+  it("the generated validators import no Ajv: only each other (the bundle's, the kinds')", () => {
+    for (const kind of ["tdx", "sev-snp", "nvidia", "bundle"]) {
+      const code = readFileSync(join(root, `src/common/generated/${kind}-policy-validator.js`), "utf8");
+      expect(code, kind).not.toMatch(/\brequire\(|\bimport\(/);
+      const imports = [...code.matchAll(/^import .* from "(.*)";$/gm)].map((m) => m[1]);
+      expect(imports, kind).toEqual(
+        kind === "bundle"
+          ? ["./tdx-policy-validator.js", "./sev-snp-policy-validator.js", "./nvidia-policy-validator.js"]
+          : [],
+      );
+    }
   });
 
   it("the policy types are the schemas' types, and agree with the verifiers' own names", () => {

@@ -1,6 +1,9 @@
 import type { VerificationIssue } from "../common/errors.js";
+import {
+  matchesNvidiaPolicySchema,
+  NVIDIA_POLICY_KEYS,
+} from "../common/generated/nvidia-policy-validator.js";
 import type { NvidiaPolicy } from "../common/generated/policy-types.js";
-import { matchesNvidiaPolicySchema, NVIDIA_POLICY_KEYS } from "../common/generated/policy-validators.js";
 import {
   checkPolicySchema,
   isParsedPolicy,

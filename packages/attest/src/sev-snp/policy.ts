@@ -1,7 +1,10 @@
 import { toHex } from "../common/bytes.js";
 import type { VerificationIssue } from "../common/errors.js";
 import type { SevSnpPolicy } from "../common/generated/policy-types.js";
-import { matchesSevSnpPolicySchema, SEV_SNP_POLICY_KEYS } from "../common/generated/policy-validators.js";
+import {
+  matchesSevSnpPolicySchema,
+  SEV_SNP_POLICY_KEYS,
+} from "../common/generated/sev-snp-policy-validator.js";
 import {
   checkPolicySchema,
   isParsedPolicy,

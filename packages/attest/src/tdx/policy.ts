@@ -1,6 +1,6 @@
 import type { VerificationIssue } from "../common/errors.js";
 import type { TdxPolicy } from "../common/generated/policy-types.js";
-import { matchesTdxPolicySchema, TDX_POLICY_KEYS } from "../common/generated/policy-validators.js";
+import { matchesTdxPolicySchema, TDX_POLICY_KEYS } from "../common/generated/tdx-policy-validator.js";
 import {
   checkPolicySchema,
   isParsedPolicy,
