@@ -1,4 +1,7 @@
-import { Encoder } from "cbor-x";
+// cbor-x's pure JavaScript build: its root entry in Node also loads the optional native cbor-extract
+// (node-gyp-build, detect-libc, child_process), about 15 ms at import for string decoding these small
+// structures do not need.
+import { Encoder } from "cbor-x/encode";
 import { copyBytes, equalBytes } from "../common/bytes.js";
 import { EvidenceParseError } from "../common/errors.js";
 import type { BundleErrorCode } from "./error-codes.js";
