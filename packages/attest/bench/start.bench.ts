@@ -4,8 +4,10 @@
  *
  * 1. Import time of each subpath (target ≤ 30 ms), beside dcap-qvl's `require`.
  * 2. `peer-attest verify tdx` as a whole process, beside `node -e ''` (target ≤ 1.5×).
- * 3. The first verification in a fresh process (import excluded): `verifyTdxQuote` beside dcap-qvl's
- *    first `verify` on the same quote, collateral and time (target ≥ 3× faster).
+ * 3. The first verification in a fresh process: `verifyTdxQuote` beside dcap-qvl's first `verify` on
+ *    the same quote, collateral and time, the call alone (target ≥ 3× faster) and with the import
+ *    before it (the whole start-up cost: this package loads some of what a verification needs on the
+ *    first call, where dcap-qvl loads everything at `require`).
  * 4. Browser bundle (esbuild, minified, gzip) of what a client needs to verify an attestation bundle
  *    (`decodeBundle`, `parseBundlePolicy`, `verifyBundle`), with each dependency's own share: the
  *    gzip bytes the bundle loses when that dependency is left out. Everything a verification may reach
@@ -124,30 +126,63 @@ function cliTime(): void {
   );
 }
 
+/** Runs `node -e code` in packageRoot; the script prints one JSON object of numbers (milliseconds). */
+function nodeFigures(code: string): Record<string, number> {
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", code], {
+    cwd: packageRoot,
+    encoding: "utf8",
+  });
+  return JSON.parse(out.trim().split("\n").pop() as string) as Record<string, number>;
+}
+
+/**
+ * The first verification, two ways. "First call": the call alone, import excluded, as in the target.
+ * "Import + first call": what a fresh process pays before its first verdict. The second is the fair
+ * comparison of start-up: dcap-qvl loads everything it uses at `require`, while this package loads
+ * what a verification needs (node:crypto, the verifier's own state) on the first call, so the first
+ * row charges us for loading that dcap-qvl's first row does not count.
+ */
 function firstVerification(): void {
   console.log(
-    `\n-- first verification in a fresh process, import excluded (median [min] of ${SAMPLES}; target ≥ 3× faster) --`,
+    `\n-- first verification in a fresh process (median [min] of ${SAMPLES}; target: first call ≥ 3× faster) --`,
   );
   const read = `import { readFileSync } from "node:fs"; const quote = readFileSync(${JSON.stringify(TDX.quote)}); const collateral = JSON.parse(readFileSync(${JSON.stringify(TDX.collateral)}, "utf8"));`;
-  const result = samples({
-    "verifyTdxQuote (first call)": () =>
-      nodeFigure(
-        `${read} const { verifyTdxQuote } = await import("@peercycles/attest/tdx"); const t = performance.now(); const r = await verifyTdxQuote(new Uint8Array(quote), { collateral, now: new Date(${JSON.stringify(TDX.now)}) }); const ms = performance.now() - t; if (!r.ok) throw new Error("not ok"); console.log(ms);`,
-      ),
-    "dcap-qvl verify (first call)": () =>
-      nodeFigure(
-        `${read} import { createRequire } from "node:module"; const { verify } = createRequire(process.cwd() + "/")("@phala/dcap-qvl"); const t = performance.now(); const r = await verify(quote, collateral, Math.floor(Date.parse(${JSON.stringify(TDX.now)}) / 1000)); const ms = performance.now() - t; if (r.status !== "UpToDate") throw new Error("not UpToDate"); console.log(ms);`,
-      ),
+  const ours: Record<"call" | "total", number[]> = { call: [], total: [] };
+  const peer: Record<"call" | "total", number[]> = { call: [], total: [] };
+  // Interleaved as in the other tables; each sample records both figures of its process.
+  samples({
+    ours: () => {
+      const f = nodeFigures(
+        `${read} const t0 = performance.now(); const { verifyTdxQuote } = await import("@peercycles/attest/tdx"); const t1 = performance.now(); const r = await verifyTdxQuote(new Uint8Array(quote), { collateral, now: new Date(${JSON.stringify(TDX.now)}) }); const t2 = performance.now(); if (!r.ok) throw new Error("not ok"); console.log(JSON.stringify({ call: t2 - t1, total: t2 - t0 }));`,
+      );
+      ours.call.push(f.call as number);
+      ours.total.push(f.total as number);
+      return f.call as number;
+    },
+    peer: () => {
+      const f = nodeFigures(
+        `${read} import { createRequire } from "node:module"; const t0 = performance.now(); const { verify } = createRequire(process.cwd() + "/")("@phala/dcap-qvl"); const t1 = performance.now(); const r = await verify(quote, collateral, Math.floor(Date.parse(${JSON.stringify(TDX.now)}) / 1000)); const t2 = performance.now(); if (r.status !== "UpToDate") throw new Error("not UpToDate"); console.log(JSON.stringify({ call: t2 - t1, total: t2 - t0 }));`,
+      );
+      peer.call.push(f.call as number);
+      peer.total.push(f.total as number);
+      return f.call as number;
+    },
   });
-  const ours = median(result["verifyTdxQuote (first call)"]!);
-  const peer = median(result["dcap-qvl verify (first call)"]!);
+  const ratio = (a: number[], b: number[]) => median(b) / median(a);
+  const callRatio = ratio(ours.call, peer.call);
   table([
     [
-      "verifyTdxQuote (first call)",
-      cell(result["verifyTdxQuote (first call)"]!),
-      `${(peer / ours).toFixed(1)}× faster ${peer / ours >= 3 ? "✓" : "✗"}`,
+      "verifyTdxQuote, first call (import excluded)",
+      cell(ours.call),
+      `${callRatio.toFixed(1)}× faster ${callRatio >= 3 ? "✓" : "✗"}`,
     ],
-    ["dcap-qvl verify (first call)", cell(result["dcap-qvl verify (first call)"]!), "peer"],
+    ["dcap-qvl verify, first call (require excluded)", cell(peer.call), "peer"],
+    [
+      "verifyTdxQuote, import + first call",
+      cell(ours.total),
+      `${ratio(ours.total, peer.total).toFixed(1)}× faster`,
+    ],
+    ["dcap-qvl verify, require + first call", cell(peer.total), "peer"],
   ]);
 }
 
