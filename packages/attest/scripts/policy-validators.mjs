@@ -169,9 +169,11 @@ function validatorModules(schemas) {
     let code = standaloneCode(ajv, { [k.validator]: schemas[k.file].$id });
     if (/\brequire\(|^import /m.test(code))
       throw new Error("the standalone code needs Ajv's runtime: avoid that keyword");
-    // Pure annotations let a bundler drop what a subpath does not use.
-    code = code.replaceAll("new RegExp(", "/* @__PURE__ */ new RegExp(");
-    const imports = KINDS.filter((other) => other !== k && new RegExp(`\\b${other.validator}\\(`).test(code))
+    // Pure annotations let a bundler drop what a subpath does not use; a module is strict already.
+    code = code.replaceAll("new RegExp(", "/* @__PURE__ */ new RegExp(").replace(/^"use strict";\n/m, "");
+    const imports = [...KINDS]
+      .sort((a, b) => (a.module < b.module ? -1 : 1))
+      .filter((other) => other !== k && new RegExp(`\\b${other.validator}\\(`).test(code))
       .map((other) => `import { ${other.validator} } from "./${other.module}.js";\n`)
       .join("");
     const names = [...keysOf(schemas[k.file])].sort();
@@ -186,7 +188,7 @@ function validatorModules(schemas) {
     ].join("\n");
     modules[`${OUT}/${k.module}.d.ts`] = [
       HEADER,
-      `import type { PolicySchemaValidator, ${k.type} } from "./policy-types.js";`,
+      `import type { ${["PolicySchemaValidator", k.type].sort().join(", ")} } from "./policy-types.js";`,
       "",
       `/** Validates a value against schemas/${k.file}. */`,
       `export declare const ${k.validator}: PolicySchemaValidator<${k.type}>;`,

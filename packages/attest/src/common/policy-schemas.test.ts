@@ -31,7 +31,7 @@ describe("policy schemas: the single source of the policy formats", () => {
       const imports = [...code.matchAll(/^import .* from "(.*)";$/gm)].map((m) => m[1]);
       expect(imports, kind).toEqual(
         kind === "bundle"
-          ? ["./tdx-policy-validator.js", "./sev-snp-policy-validator.js", "./nvidia-policy-validator.js"]
+          ? ["./nvidia-policy-validator.js", "./sev-snp-policy-validator.js", "./tdx-policy-validator.js"]
           : [],
       );
     }
