@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
 import { inspect } from "node:util";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import {
   bindingKeyConfig,
   decodeSignedReceipt,
+  encodeReceiptBody,
   encodeSignedReceipt,
+  receiptSigningMessage,
   verifyReceipt,
 } from "@peercycles/attest/bundle";
 import { createChunkedRequestEncapsulator, encapsulateRequest } from "@peercycles/seal";
@@ -47,6 +50,26 @@ describe("enclave key custody", () => {
       text("hello"),
     );
     await expect(keys.openRequest(encapsulatedRequest)).rejects.toHaveProperty("code");
+  });
+
+  it("signs receipts with the RFC 8032 signature of the seed's signing key (OpenSSL and noble agree)", async () => {
+    const seed = Uint8Array.from({ length: 64 }, (_, i) => (i * 7 + 3) & 0xff);
+    const keys = await createEnclaveKeys({ seed });
+    const secret = seed.slice(32, 64);
+    expect(keys.publicKeys().signingPublicKey).toEqual(ed25519.getPublicKey(secret));
+    const receipt = {
+      requestHash: new Uint8Array(32).fill(3),
+      responseHash: new Uint8Array(32).fill(4),
+      model: "peer-tiny",
+      seed: 7n,
+      usage: { promptTokens: 1, completionTokens: 2 },
+      worker: "w_1",
+      time: 1_764_000_000,
+    };
+    const signed = keys.signReceipt(receipt);
+    expect(signed.body).toEqual(encodeReceiptBody(receipt));
+    expect(signed.signature).toBeInstanceOf(Uint8Array);
+    expect(signed.signature).toEqual(ed25519.sign(receiptSigningMessage(signed.body), secret));
   });
 
   it("signs receipts that verify, and a tampered receipt does not", async () => {

@@ -10,6 +10,7 @@ import type { Kysely } from "kysely";
 import { isTransientConflict, isUniqueViolation, toStorageError } from "../storage/database-errors.js";
 import { StorageError } from "../storage/errors.js";
 import type { NodeDatabase } from "../storage/open-database.js";
+import { precompiled } from "../storage/precompiled-query.js";
 import type { DatabaseSchema } from "../storage/schema.js";
 import { runQuery, runTransaction } from "../storage/transaction.js";
 import { readInteger } from "../storage/values.js";
@@ -320,6 +321,22 @@ function samePostings(a: readonly LedgerPosting[], b: readonly LedgerPosting[]):
   return key(a) === key(b);
 }
 
+const SELECT_WORKER = precompiled(1, (db, workerId) =>
+  db
+    .selectFrom("workers")
+    .select("id")
+    .where("id", "=", workerId as string),
+);
+
+const SELECT_HOLD_SOURCE = precompiled(1, (db, holdKey) =>
+  db
+    .selectFrom("ledger_postings")
+    .innerJoin("ledger_transactions", "ledger_transactions.id", "ledger_postings.transaction_id")
+    .select("ledger_postings.account")
+    .where("ledger_transactions.idempotency_key", "=", holdKey as string)
+    .where("ledger_postings.amount", "<", 0),
+);
+
 /**
  * The ledger over an open database (SQLite or PostgreSQL).
  *
@@ -359,7 +376,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
   }
 
   async function requireWorker(trx: Kysely<DatabaseSchema>, workerId: string): Promise<void> {
-    const row = await trx.selectFrom("workers").select("id").where("id", "=", workerId).executeTakeFirst();
+    const [row] = (await SELECT_WORKER.execute(trx, [workerId])).rows;
     if (row === undefined)
       throw new LedgerError("unknown_account", `no worker ${workerId}`, { details: { workerId } });
   }
@@ -404,13 +421,7 @@ export function createLedger(database: NodeDatabase, options: LedgerOptions = {}
 
   /** The account a job's hold was taken from (its one debit), or `undefined` without a hold. */
   async function holdSourceOf(trx: Kysely<DatabaseSchema>, jobId: string): Promise<string | undefined> {
-    const row = await trx
-      .selectFrom("ledger_postings")
-      .innerJoin("ledger_transactions", "ledger_transactions.id", "ledger_postings.transaction_id")
-      .select("ledger_postings.account")
-      .where("ledger_transactions.idempotency_key", "=", `hold:${jobId}`)
-      .where("ledger_postings.amount", "<", 0)
-      .executeTakeFirst();
+    const [row] = (await SELECT_HOLD_SOURCE.execute(trx, [`hold:${jobId}`])).rows;
     return row?.account;
   }
 

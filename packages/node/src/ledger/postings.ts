@@ -6,6 +6,7 @@
  */
 
 import { type Kysely, sql } from "kysely";
+import { precompiled, precompiledRows } from "../storage/precompiled-query.js";
 import type { DatabaseSchema } from "../storage/schema.js";
 import { readInteger } from "../storage/values.js";
 import { ledgerAccountKind } from "./account-names.js";
@@ -110,6 +111,23 @@ export function balancedPostings(postings: readonly LedgerPosting[]): readonly L
   return kept;
 }
 
+/** The statements of {@link lockAccounts} (per account count), compiled once per dialect. */
+const LOCK_ACCOUNTS = precompiledRows(3, (db, rows) =>
+  db
+    .insertInto("ledger_accounts")
+    .values(
+      rows.map(([name, kind, createdAt]) => ({
+        name: name as string,
+        kind: kind as string,
+        created_at: createdAt as number,
+        balance: 0,
+      })),
+    )
+    // A no-op update rather than DO NOTHING: it locks an existing row and makes RETURNING give it.
+    .onConflict((oc) => oc.column("name").doUpdateSet({ balance: sql`ledger_accounts.balance` }))
+    .returning(["name", "balance"]),
+);
+
 /**
  * Makes sure the `ledger_accounts` rows exist, locks them and returns their balances, in one statement
  * (`INSERT … ON CONFLICT DO UPDATE … RETURNING`, rows in name order). On PostgreSQL the upsert takes each
@@ -132,23 +150,19 @@ export async function lockAccounts(
   const sorted = [...new Set(names)].sort();
   const balances = new Map<string, number>();
   if (sorted.length === 0) return balances;
-  const rows = await trx
-    .insertInto("ledger_accounts")
-    .values(
-      sorted.map((name) => ({
-        name,
-        kind: ledgerAccountKind(name) ?? "unknown",
-        created_at: createdAt,
-        balance: 0,
-      })),
-    )
-    // A no-op update rather than DO NOTHING: it locks an existing row and makes RETURNING give it.
-    .onConflict((oc) => oc.column("name").doUpdateSet({ balance: sql`ledger_accounts.balance` }))
-    .returning(["name", "balance"])
-    .execute();
+  const args: unknown[] = [];
+  for (const name of sorted) args.push(name, ledgerAccountKind(name) ?? "unknown", createdAt);
+  const { rows } = await LOCK_ACCOUNTS.execute(trx, sorted.length, args);
   for (const row of rows) balances.set(row.name, readInteger(row.balance, "balance"));
   return balances;
 }
+
+const SELECT_BALANCE = precompiled(1, (db, account) =>
+  db
+    .selectFrom("ledger_accounts")
+    .select("balance")
+    .where("name", "=", account as string),
+);
 
 /**
  * The balance of one account (0 for an account never posted to): the running balance kept on its
@@ -161,13 +175,48 @@ export async function lockAccounts(
  * ```
  */
 export async function readBalance(trx: Kysely<DatabaseSchema>, account: string): Promise<number> {
-  const row = await trx
-    .selectFrom("ledger_accounts")
-    .select("balance")
-    .where("name", "=", account)
-    .executeTakeFirst();
+  const [row] = (await SELECT_BALANCE.execute(trx, [account])).rows;
   return row === undefined ? 0 : readInteger(row.balance, "balance");
 }
+
+const INSERT_TRANSACTION = precompiled(5, (db, kind, idempotencyKey, jobId, memo, createdAt) =>
+  db
+    .insertInto("ledger_transactions")
+    .values({
+      kind: kind as string,
+      idempotency_key: idempotencyKey as string | null,
+      job_id: jobId as string | null,
+      memo: memo as string | null,
+      created_at: createdAt as number,
+    })
+    .returning("id"),
+);
+
+const ADD_TO_BALANCES = precompiledRows(4, (db, rows) =>
+  db
+    .insertInto("ledger_accounts")
+    .values(
+      rows.map(([name, kind, createdAt, amount]) => ({
+        name: name as string,
+        kind: kind as string,
+        created_at: createdAt as number,
+        balance: amount as number,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.column("name").doUpdateSet({ balance: sql`ledger_accounts.balance + excluded.balance` }),
+    ),
+);
+
+const INSERT_POSTINGS = precompiledRows(3, (db, rows) =>
+  db.insertInto("ledger_postings").values(
+    rows.map(([transactionId, account, amount]) => ({
+      transaction_id: transactionId as number,
+      account: account as string,
+      amount: amount as number,
+    })),
+  ),
+);
 
 /**
  * Writes a checked transaction and its postings, and adds each account's net amount to its running
@@ -188,40 +237,27 @@ export async function writeTransaction(
   draft: TransactionDraft,
 ): Promise<LedgerTransaction> {
   const postings = balancedPostings(draft.postings);
-  const inserted = await trx
-    .insertInto("ledger_transactions")
-    .values({
-      kind: draft.kind,
-      idempotency_key: draft.idempotencyKey,
-      job_id: draft.jobId,
-      memo: draft.memo,
-      created_at: draft.createdAt,
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow();
+  const [inserted] = (
+    await INSERT_TRANSACTION.execute(trx, [
+      draft.kind,
+      draft.idempotencyKey,
+      draft.jobId,
+      draft.memo,
+      draft.createdAt,
+    ])
+  ).rows;
+  if (inserted === undefined) throw new Error("inserting a ledger transaction returned no id");
   const id = readInteger(inserted.id, "id");
   const net = new Map<string, number>();
   for (const posting of postings) net.set(posting.account, (net.get(posting.account) ?? 0) + posting.amount);
-  await trx
-    .insertInto("ledger_accounts")
-    .values(
-      [...net.keys()].sort().map((name) => ({
-        name,
-        kind: ledgerAccountKind(name) ?? "unknown",
-        created_at: draft.createdAt,
-        balance: net.get(name) as number,
-      })),
-    )
-    .onConflict((oc) =>
-      oc.column("name").doUpdateSet({ balance: sql`ledger_accounts.balance + excluded.balance` }),
-    )
-    .execute();
-  await trx
-    .insertInto("ledger_postings")
-    .values(
-      postings.map((posting) => ({ transaction_id: id, account: posting.account, amount: posting.amount })),
-    )
-    .execute();
+  const balances: unknown[] = [];
+  for (const name of [...net.keys()].sort()) {
+    balances.push(name, ledgerAccountKind(name) ?? "unknown", draft.createdAt, net.get(name) as number);
+  }
+  await ADD_TO_BALANCES.execute(trx, net.size, balances);
+  const legs: unknown[] = [];
+  for (const posting of postings) legs.push(id, posting.account, posting.amount);
+  await INSERT_POSTINGS.execute(trx, postings.length, legs);
   return { ...draft, id, postings };
 }
 

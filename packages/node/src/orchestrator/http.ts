@@ -27,6 +27,9 @@ import type { NodeMetrics } from "./metrics.js";
 import type { NetworkFeed } from "./network-feed.js";
 import type { JobEvent, Orchestrator, RunningJob } from "./orchestrator.js";
 
+/** Decodes a whole body (no `stream` option, so it keeps no state between calls). */
+const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true });
+
 /** Largest request body the node reads, in bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -99,6 +102,11 @@ async function readBody(request: Request): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) {
     throw new NodeError("body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+  }
+  if (declared !== null && /^\d+$/.test(declared)) {
+    // The declared length bounds the body (the HTTP parser refuses more), so it is read whole: on
+    // @hono/node-server straight from the socket, with no web stream in between.
+    return new Uint8Array(await request.arrayBuffer());
   }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
@@ -288,7 +296,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }
     let bodyText: string;
     try {
-      bodyText = new TextDecoder("utf-8", { fatal: true }).decode(await readBody(request));
+      bodyText = UTF8_STRICT.decode(await readBody(request));
     } catch (error) {
       if (error instanceof TypeError)
         return errorResponse(new NodeError("invalid_json", "the body is not UTF-8"));

@@ -951,12 +951,18 @@ export class Orchestrator {
       (async () => {
         session.jobsDone += 1;
         session.earningsCredits = await ledger.balance(workerEarningsAccount(session.id));
-        if (latencyMs > 0 && message.usage.completion_tokens > 0) {
-          session.throughputTps = await store.workers
-            .recordThroughput(session.id, message.usage.completion_tokens / (latencyMs / 1000))
-            .catch(() => session.throughputTps);
+        const sampled = latencyMs > 0 && message.usage.completion_tokens > 0;
+        try {
+          // Reputation and throughput in one statement (one commit).
+          const figures = await store.workers.recordJobDone(session.id, {
+            reputationDelta: REPUTATION_GOOD_JOB,
+            ...(sampled ? { tokensPerSecond: message.usage.completion_tokens / (latencyMs / 1000) } : {}),
+          });
+          session.reputation = figures.reputation;
+          if (sampled && figures.tokensPerSecond !== null) session.throughputTps = figures.tokensPerSecond;
+        } catch (error) {
+          this.#o.logger.warn({ err: error, worker: session.id }, "reputation update failed");
         }
-        await this.#adjustReputation(session, REPUTATION_GOOD_JOB);
         metrics.jobs.inc({ tier: job.tier, outcome: "succeeded" });
         metrics.jobDuration.observe({ tier: job.tier }, latencyMs / 1000);
         if (job.firstChunkAt !== undefined)

@@ -8,6 +8,7 @@ import type { Kysely } from "kysely";
 import { isUniqueViolation } from "./database-errors.js";
 import { StorageError } from "./errors.js";
 import type { NodeDatabase } from "./open-database.js";
+import { precompiled } from "./precompiled-query.js";
 import type { DatabaseSchema } from "./schema.js";
 import { runQuery } from "./transaction.js";
 import { readInteger, requireInteger, requireJsonText, requireOneOf, requireText } from "./values.js";
@@ -237,6 +238,49 @@ function optionalText(value: unknown, name: string, maxLength: number): string |
   return value === null || value === undefined ? null : requireText(value, name, maxLength);
 }
 
+/** The columns {@link insertJob} writes, in the order of its arguments. */
+const JOB_COLUMNS = [
+  "id",
+  "account_id",
+  "tier",
+  "model",
+  "worker_id",
+  "max_credits",
+  "seed",
+  "stream",
+  "request_hash",
+  "status",
+  "created_at",
+] as const;
+
+const INSERT_JOB = precompiled(JOB_COLUMNS.length, (db, ...values) =>
+  db
+    .insertInto("jobs")
+    .values(Object.fromEntries(JOB_COLUMNS.map((column, index) => [column, values[index]])) as never)
+    .returningAll(),
+);
+
+/** The columns {@link finishJobRecord} sets, in the order of its arguments; the job id comes last. */
+const FINISH_COLUMNS = [
+  "status",
+  "price_credits",
+  "prompt_tokens",
+  "completion_tokens",
+  "output_hash",
+  "receipt",
+  "error",
+  "finished_at",
+] as const;
+
+const FINISH_JOB = precompiled(FINISH_COLUMNS.length + 1, (db, ...values) =>
+  db
+    .updateTable("jobs")
+    .set(Object.fromEntries(FINISH_COLUMNS.map((column, index) => [column, values[index]])) as never)
+    .where("id", "=", values[FINISH_COLUMNS.length] as string)
+    .where("status", "=", "running")
+    .returningAll(),
+);
+
 /**
  * Inserts a new `running` job with `executor`: the database, or an open transaction so that the job
  * row commits with something else (the ledger's hold: see `ledger.hold(…, { alongside })`). Throws
@@ -263,7 +307,16 @@ export async function insertJob(executor: Kysely<DatabaseSchema>, job: NewJob): 
     created_at: requireInteger(job.createdAt, "createdAt", 0),
   };
   if (typeof job.stream !== "boolean") requireOneOf(job.stream, "stream", ["true", "false"]);
-  const insert = () => executor.insertInto("jobs").values(row).returningAll().executeTakeFirstOrThrow();
+  const insert = async () => {
+    const [first] = (
+      await INSERT_JOB.execute(
+        executor,
+        JOB_COLUMNS.map((column) => row[column]),
+      )
+    ).rows;
+    if (first === undefined) throw new Error(`inserting job ${id} returned no row`);
+    return first;
+  };
   let inserted: Awaited<ReturnType<typeof insert>>;
   try {
     inserted = await runQuery(insert);
@@ -316,14 +369,9 @@ export async function finishJobRecord(
     finished_at: requireInteger(result.finishedAt, "finishedAt", 0),
   };
   // One conditional UPDATE: two replicas finishing the same job race on the row, and exactly one wins.
-  const updated = await runQuery(() =>
-    executor
-      .updateTable("jobs")
-      .set(values)
-      .where("id", "=", id)
-      .where("status", "=", "running")
-      .returningAll()
-      .executeTakeFirst(),
+  const updated = await runQuery(
+    async () =>
+      (await FINISH_JOB.execute(executor, [...FINISH_COLUMNS.map((column) => values[column]), id])).rows[0],
   );
   if (updated !== undefined) return toJob(updated);
   const job = await runQuery(() =>

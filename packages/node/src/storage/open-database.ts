@@ -15,6 +15,11 @@ import { toStorageError } from "./database-errors.js";
 import { StorageError } from "./errors.js";
 import { nodeMigrations } from "./migrations.js";
 import type { DatabaseSchema } from "./schema.js";
+import {
+  startWalCheckpointer,
+  WAL_AUTOCHECKPOINT_BOUND_PAGES,
+  type WalCheckpointer,
+} from "./wal-checkpointer.js";
 
 /**
  * The two supported databases.
@@ -108,8 +113,13 @@ function sqliteDatabase(path: string): Database.Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   // WAL: readers never block the writer. busy_timeout: a second process waits for the write lock rather
-  // than failing at once. foreign_keys: SQLite leaves them off unless asked.
-  if (path !== ":memory:") sqlite.pragma("journal_mode = WAL");
+  // than failing at once. foreign_keys: SQLite leaves them off unless asked. Checkpoints run on a worker
+  // thread (see startWalCheckpointer): the connection's own, on the event loop, would block a commit every
+  // few dozen jobs for a checkpoint's fsyncs (milliseconds to tens of them); it stays as the log's bound.
+  if (path !== ":memory:") {
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_BOUND_PAGES}`);
+  }
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("synchronous = NORMAL");
@@ -161,7 +171,8 @@ function resolveTarget(options: OpenDatabaseOptions): { dialect: DatabaseDialect
 
 /**
  * Opens the database and runs every pending migration (Kysely's `Migrator`; on PostgreSQL it takes an
- * advisory lock, so replicas starting together migrate once). SQLite files are opened in WAL mode.
+ * advisory lock, so replicas starting together migrate once). SQLite files are opened in WAL mode,
+ * checkpointed by a worker thread (see {@link startWalCheckpointer}).
  *
  * SQLite: open a file once per process and share the handle. Kysely serialises its queries and
  * transactions; two handles in one process would not be: better-sqlite3 waits for a lock synchronously,
@@ -204,12 +215,25 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<NodeDa
       cause: error,
     });
   }
+  let checkpointer: WalCheckpointer | undefined;
+  if (target.dialect === "sqlite" && target.location !== ":memory:") {
+    try {
+      checkpointer = startWalCheckpointer(target.location);
+    } catch (error) {
+      await db.destroy().catch(() => {});
+      throw toStorageError(error);
+    }
+  }
   let closed: Promise<void> | undefined;
   return {
     dialect: target.dialect,
     db,
     close() {
-      closed ??= db.destroy();
+      // The thread's connection first: the last connection to close folds the log into the file.
+      closed ??= (async () => {
+        await checkpointer?.close();
+        await db.destroy();
+      })();
       return closed;
     },
   };

@@ -115,6 +115,31 @@ describe.each(["sqlite", "postgres"] as const)("store on %s", (dialect) => {
       });
     });
 
+    it("records a finished job's reputation and throughput in one update", async () => {
+      await store.workers.upsertWorker({ ...registration, id: "w4" });
+      expect(await store.workers.recordJobDone("w4", { reputationDelta: 1 })).toEqual({
+        reputation: 501,
+        tokensPerSecond: null,
+      });
+      expect(await store.workers.recordJobDone("w4", { reputationDelta: 1, tokensPerSecond: 50 })).toEqual({
+        reputation: 502,
+        tokensPerSecond: 50,
+      });
+      const second = await store.workers.recordJobDone("w4", { reputationDelta: 600, tokensPerSecond: 100 });
+      expect(second.reputation).toBe(1000);
+      expect(second.tokensPerSecond).toBeCloseTo(60);
+      expect(await store.workers.getWorker("w4")).toMatchObject({ reputation: 1000 });
+      await expect(store.workers.recordJobDone("nobody", { reputationDelta: 1 })).rejects.toMatchObject({
+        code: "not_found",
+      });
+      await expect(
+        store.workers.recordJobDone("w4", { reputationDelta: 1, tokensPerSecond: -1 }),
+      ).rejects.toMatchObject({ code: "invalid_argument" });
+      await expect(store.workers.recordJobDone("w4", { reputationDelta: 0.5 })).rejects.toMatchObject({
+        code: "invalid_argument",
+      });
+    });
+
     it("rejects bad registrations", async () => {
       await expect(
         store.workers.upsertWorker({ ...registration, tier: "gold" as never }),

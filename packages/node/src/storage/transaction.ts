@@ -4,12 +4,16 @@
  * @packageDocumentation
  */
 
-import { type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely } from "kysely";
 import { isTransientConflict, toStorageError } from "./database-errors.js";
 import type { NodeDatabase } from "./open-database.js";
 import type { DatabaseSchema } from "./schema.js";
 
 const MAX_ATTEMPTS = 5;
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
+const COMMIT = CompiledQuery.raw("commit");
+const ROLLBACK = CompiledQuery.raw("rollback");
 
 /**
  * Runs `work` in one database transaction and returns its result; any throw rolls everything back.
@@ -41,14 +45,14 @@ export async function runTransaction<T>(
     try {
       if (database.dialect === "postgres") return await database.db.transaction().execute(work);
       return await database.db.connection().execute(async (connection) => {
-        await sql`begin immediate`.execute(connection);
+        await connection.executeQuery(BEGIN_IMMEDIATE);
         try {
           const result = await work(connection);
-          await sql`commit`.execute(connection);
+          await connection.executeQuery(COMMIT);
           return result;
         } catch (error) {
           try {
-            await sql`rollback`.execute(connection);
+            await connection.executeQuery(ROLLBACK);
           } catch {
             // The transaction may already be gone (connection closed); the original error matters.
           }

@@ -7,6 +7,7 @@
 import { sql } from "kysely";
 import { StorageError } from "./errors.js";
 import type { NodeDatabase } from "./open-database.js";
+import { precompiled } from "./precompiled-query.js";
 import { generateSecret, hashSecret } from "./secrets.js";
 import { runQuery } from "./transaction.js";
 import { readInteger, requireInteger, requireJsonText, requireOneOf, requireText } from "./values.js";
@@ -114,6 +115,14 @@ export interface WorkerRepository {
   adjustReputation(workerId: string, delta: number): Promise<number>;
   /** Folds a measurement into the moving average; returns the new average. */
   recordThroughput(workerId: string, tokensPerSecond: number): Promise<number>;
+  /**
+   * A finished job's figures in one UPDATE: {@link adjustReputation} by `reputationDelta` and, when
+   * given, {@link recordThroughput} of `tokensPerSecond`. Returns both as stored.
+   */
+  recordJobDone(
+    workerId: string,
+    figures: { readonly reputationDelta: number; readonly tokensPerSecond?: number },
+  ): Promise<{ reputation: number; tokensPerSecond: number | null }>;
   /** A fresh `pcw_…` token a worker presents to enrol; only its hash is stored. */
   createWorkerToken(input: { readonly name: string }): Promise<string>;
   findWorkerToken(token: string): Promise<WorkerTokenRecord | undefined>;
@@ -148,6 +157,51 @@ function toWorker(row: WorkerRow): Worker {
     updatedAt: readInteger(row.updated_at, "updated_at"),
   };
 }
+
+function requireDelta(delta: unknown): void {
+  requireInteger(delta, "delta", -MAX_REPUTATION * 2, MAX_REPUTATION * 2);
+}
+
+function requireThroughput(tokensPerSecond: unknown): void {
+  if (typeof tokensPerSecond !== "number" || !Number.isFinite(tokensPerSecond) || tokensPerSecond < 0) {
+    throw new StorageError("invalid_argument", "tokensPerSecond must be a finite number ≥ 0", {
+      details: { argument: "tokensPerSecond" },
+    });
+  }
+}
+
+/** `reputation + delta`, clamped to 0..{@link MAX_REPUTATION}, in SQL. */
+function clampedReputation(delta: number) {
+  const next = sql<number>`reputation + cast(${delta} as integer)`;
+  return sql<number>`case when ${next} > ${sql.lit(MAX_REPUTATION)} then ${sql.lit(MAX_REPUTATION)} when ${next} < 0 then 0 else ${next} end`;
+}
+
+/** The moving average of throughput with one more sample, in SQL. */
+function smoothedThroughput(tokensPerSecond: number) {
+  const sample = sql<number>`cast(${tokensPerSecond} as double precision)`;
+  return sql<number>`case when tokens_per_second is null then ${sample} else tokens_per_second + ${sql.lit(THROUGHPUT_SMOOTHING)} * (${sample} - tokens_per_second) end`;
+}
+
+/** {@link WorkerRepository.recordJobDone}'s statements, compiled once per dialect. */
+const RECORD_JOB_DONE = precompiled(3, (db, delta, at, workerId) =>
+  db
+    .updateTable("workers")
+    .set({ reputation: clampedReputation(delta as number), updated_at: at as number })
+    .where("id", "=", workerId as string)
+    .returning(["reputation", "tokens_per_second"]),
+);
+
+const RECORD_JOB_DONE_WITH_THROUGHPUT = precompiled(4, (db, delta, tokensPerSecond, at, workerId) =>
+  db
+    .updateTable("workers")
+    .set({
+      reputation: clampedReputation(delta as number),
+      tokens_per_second: smoothedThroughput(tokensPerSecond as number),
+      updated_at: at as number,
+    })
+    .where("id", "=", workerId as string)
+    .returning(["reputation", "tokens_per_second"]),
+);
 
 function notFound(workerId: string): StorageError {
   return new StorageError("not_found", `no worker ${workerId}`, { details: { workerId } });
@@ -225,16 +279,12 @@ export function createWorkerRepository(database: NodeDatabase, now: () => number
     },
     async adjustReputation(workerId, delta) {
       requireText(workerId, "workerId", 200);
-      requireInteger(delta, "delta", -MAX_REPUTATION * 2, MAX_REPUTATION * 2);
+      requireDelta(delta);
       // One UPDATE, clamped in SQL: atomic on both dialects without a transaction or a row read first.
-      const next = sql<number>`reputation + cast(${delta} as integer)`;
       const row = await runQuery(() =>
         db
           .updateTable("workers")
-          .set({
-            reputation: sql<number>`case when ${next} > ${sql.lit(MAX_REPUTATION)} then ${sql.lit(MAX_REPUTATION)} when ${next} < 0 then 0 else ${next} end`,
-            updated_at: now(),
-          })
+          .set({ reputation: clampedReputation(delta), updated_at: now() })
           .where("id", "=", workerId)
           .returning("reputation")
           .executeTakeFirst(),
@@ -244,26 +294,41 @@ export function createWorkerRepository(database: NodeDatabase, now: () => number
     },
     async recordThroughput(workerId, tokensPerSecond) {
       requireText(workerId, "workerId", 200);
-      if (typeof tokensPerSecond !== "number" || !Number.isFinite(tokensPerSecond) || tokensPerSecond < 0) {
-        throw new StorageError("invalid_argument", "tokensPerSecond must be a finite number ≥ 0", {
-          details: { argument: "tokensPerSecond" },
-        });
-      }
+      requireThroughput(tokensPerSecond);
       // One UPDATE (exponential smoothing in SQL): atomic on both dialects without a transaction.
-      const sample = sql<number>`cast(${tokensPerSecond} as double precision)`;
       const row = await runQuery(() =>
         db
           .updateTable("workers")
-          .set({
-            tokens_per_second: sql<number>`case when tokens_per_second is null then ${sample} else tokens_per_second + ${sql.lit(THROUGHPUT_SMOOTHING)} * (${sample} - tokens_per_second) end`,
-            updated_at: now(),
-          })
+          .set({ tokens_per_second: smoothedThroughput(tokensPerSecond), updated_at: now() })
           .where("id", "=", workerId)
           .returning("tokens_per_second")
           .executeTakeFirst(),
       );
       if (row === undefined) throw notFound(workerId);
       return Number(row.tokens_per_second);
+    },
+    async recordJobDone(workerId, figures) {
+      requireText(workerId, "workerId", 200);
+      requireDelta(figures?.reputationDelta);
+      const tokensPerSecond = figures.tokensPerSecond;
+      if (tokensPerSecond !== undefined) requireThroughput(tokensPerSecond);
+      const row = await runQuery(async () =>
+        tokensPerSecond === undefined
+          ? (await RECORD_JOB_DONE.execute(db, [figures.reputationDelta, now(), workerId])).rows[0]
+          : (
+              await RECORD_JOB_DONE_WITH_THROUGHPUT.execute(db, [
+                figures.reputationDelta,
+                tokensPerSecond,
+                now(),
+                workerId,
+              ])
+            ).rows[0],
+      );
+      if (row === undefined) throw notFound(workerId);
+      return {
+        reputation: readInteger(row.reputation, "reputation"),
+        tokensPerSecond: row.tokens_per_second === null ? null : Number(row.tokens_per_second),
+      };
     },
     async createWorkerToken(input) {
       const name = requireText(input?.name, "name", 200);
