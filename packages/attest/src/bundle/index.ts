@@ -36,6 +36,7 @@ export type { BundleErrorCode } from "./error-codes.js";
 export { BINDING_HPKE_SUITE, type BindingKeyConfig, bindingKeyConfig, bindingKeyId } from "./key-config.js";
 export {
   type BundlePolicy,
+  type BundlePolicyJson,
   DEFAULT_BUNDLE_POLICY,
   type ModelPolicy,
   parseBundlePolicy,

@@ -54,6 +54,7 @@ export {
 export {
   type NvidiaPolicy,
   type NvidiaPolicyFacts,
+  type ParsedNvidiaPolicy,
   parseNvidiaPolicy,
   validateNvidiaPolicy,
 } from "./policy.js";

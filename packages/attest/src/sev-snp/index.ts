@@ -29,6 +29,7 @@ export {
 /** Offsets and sizes of the report fields (shared with the simulator). */
 export { SEV_SNP_REPORT_LAYOUT } from "./layout.js";
 export {
+  type ParsedSevSnpPolicy,
   parseSevSnpPolicy,
   type SevSnpMinimumFirmware,
   type SevSnpMinimumTcb,

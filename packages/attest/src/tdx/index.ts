@@ -44,6 +44,7 @@ export { type FieldLayout, TD_REPORT_BODY, TDX_QUOTE_HEADER } from "./layout.js"
 export { type PckExtensions, parsePckExtensions, SGX_EXTENSIONS_OID } from "./pck-extensions.js";
 export {
   DEFAULT_TDX_POLICY,
+  type ParsedTdxPolicy,
   parseTdxPolicy,
   TD_ATTRIBUTES_RESERVED,
   TD_ATTRIBUTES_SEPT_VE_DISABLE,
