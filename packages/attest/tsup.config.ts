@@ -33,6 +33,31 @@ export default defineConfig([
     onSuccess: async () => copyExamplePolicies(),
   },
   {
+    // The ES module build Node loads (package.json exports, "node" condition): the same entries with
+    // asn1js bundled in, with its two helpers (pvtsutils, pvutils) from their ES module builds.
+    // Imported from node_modules, asn1js' ES build pulls those two in as CommonJS (they have no
+    // "exports"), and Node's CommonJS-from-ESM path (its loader, its lexer) costs every subpath about
+    // 10 ms at import, more than asn1js itself. Bundlers take the build above, where asn1js stays an
+    // import and is shared with pkijs (which the NVIDIA OCSP path loads), not duplicated.
+    entry: {
+      index: "src/index.ts",
+      "tdx/index": "src/tdx/index.ts",
+      "sev-snp/index": "src/sev-snp/index.ts",
+      "nvidia/index": "src/nvidia/index.ts",
+      "bundle/index": "src/bundle/index.ts",
+    },
+    outDir: "dist/node",
+    format: ["esm"],
+    sourcemap: true,
+    target: "es2022",
+    platform: "neutral",
+    treeshake: true,
+    noExternal: ["#asn1js"],
+    esbuildOptions(options) {
+      options.mainFields = ["module", "main"];
+    },
+  },
+  {
     entry: { cli: "src/cli/main.ts" },
     format: ["esm"],
     sourcemap: true,
