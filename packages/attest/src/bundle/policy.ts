@@ -10,9 +10,9 @@ import {
   normalHex,
   type Parsed,
 } from "../common/parsed-policy.js";
-import { type ParsedNvidiaPolicy, parseNvidiaPolicy } from "../nvidia/policy.js";
-import { type ParsedSevSnpPolicy, parseSevSnpPolicy } from "../sev-snp/policy.js";
-import { type ParsedTdxPolicy, parseTdxPolicy } from "../tdx/policy.js";
+import { normalNvidiaPolicy, type ParsedNvidiaPolicy } from "../nvidia/policy.js";
+import { normalSevSnpPolicy, type ParsedSevSnpPolicy } from "../sev-snp/policy.js";
+import { normalTdxPolicy, type ParsedTdxPolicy } from "../tdx/policy.js";
 
 /** What is accepted for one model id (`models.<id>` of the bundle policy). */
 export type ModelPolicy = BundlePolicyJson["models"][string];
@@ -102,10 +102,10 @@ export function parseBundlePolicy(value: unknown): Parsed<BundlePolicy> {
   checkPolicySchema(matchesBundlePolicySchema, value, "bundle", BUNDLE_POLICY_KEYS, SPECIAL_MESSAGES);
   const { cpu = {}, gpu = {} } = value;
   const required = gpu.required ?? true;
-  // The nested policies matched their schemas just now: their parsers only normalise them.
-  const tdx = cpu.tdx === undefined ? undefined : parseTdxPolicy(cpu.tdx);
-  const sevSnp = cpu.sevSnp === undefined ? undefined : parseSevSnpPolicy(cpu.sevSnp);
-  const nvidia = gpu.nvidia === undefined ? undefined : parseNvidiaPolicy(gpu.nvidia);
+  // The nested policies matched their schemas just now (the one validator): normalised, not read again.
+  const tdx = cpu.tdx === undefined ? undefined : normalTdxPolicy(cpu.tdx);
+  const sevSnp = cpu.sevSnp === undefined ? undefined : normalSevSnpPolicy(cpu.sevSnp);
+  const nvidia = gpu.nvidia === undefined ? undefined : normalNvidiaPolicy(gpu.nvidia);
   const models: Record<string, ModelPolicy> = {};
   for (const [id, model] of Object.entries(value.models)) {
     models[id] = {

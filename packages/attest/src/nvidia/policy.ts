@@ -56,6 +56,15 @@ export interface NvidiaPolicyFacts {
 export function parseNvidiaPolicy(value: unknown): ParsedNvidiaPolicy {
   if (isParsedPolicy(value)) return value as ParsedNvidiaPolicy;
   checkPolicySchema(matchesNvidiaPolicySchema, value, "NVIDIA", NVIDIA_POLICY_KEYS);
+  return normalNvidiaPolicy(value);
+}
+
+/**
+ * The parsed tree of a value that matched the schema (parseNvidiaPolicy, and parseBundlePolicy for
+ * its `gpu.nvidia`, which its own validator checked): a copy, not validated again.
+ */
+export function normalNvidiaPolicy(value: NvidiaPolicy): ParsedNvidiaPolicy {
+  if (isParsedPolicy(value)) return value as ParsedNvidiaPolicy;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined || key === "$schema") continue;

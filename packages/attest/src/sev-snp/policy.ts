@@ -69,6 +69,15 @@ const SPECIAL_MESSAGES = {
 export function parseSevSnpPolicy(value: unknown): ParsedSevSnpPolicy {
   if (isParsedPolicy(value)) return value as ParsedSevSnpPolicy;
   checkPolicySchema(matchesSevSnpPolicySchema, value, "SEV-SNP", SEV_SNP_POLICY_KEYS, SPECIAL_MESSAGES);
+  return normalSevSnpPolicy(value);
+}
+
+/**
+ * The parsed tree of a value that matched the schema (parseSevSnpPolicy, and parseBundlePolicy for
+ * its `cpu.sevSnp`, which its own validator checked): normalised, not validated again.
+ */
+export function normalSevSnpPolicy(value: SevSnpPolicy): ParsedSevSnpPolicy {
+  if (isParsedPolicy(value)) return value as ParsedSevSnpPolicy;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined || key === "$schema") continue;

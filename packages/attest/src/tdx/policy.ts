@@ -200,6 +200,15 @@ const HEX_FIELDS = new Set(["reportData", "minimumTeeTcbSvn"]);
 export function parseTdxPolicy(value: unknown): ParsedTdxPolicy {
   if (isParsedPolicy(value)) return value as ParsedTdxPolicy;
   checkPolicySchema(matchesTdxPolicySchema, value, "TDX", TDX_POLICY_KEYS);
+  return normalTdxPolicy(value);
+}
+
+/**
+ * The parsed tree of a value that matched the schema (parseTdxPolicy, and parseBundlePolicy for its
+ * `cpu.tdx`, which its own validator checked): normalised, not validated again.
+ */
+export function normalTdxPolicy(value: TdxPolicy): ParsedTdxPolicy {
+  if (isParsedPolicy(value)) return value as ParsedTdxPolicy;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     // An undefined member (possible from TypeScript callers, never in JSON) means "absent".
