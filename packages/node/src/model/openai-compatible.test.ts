@@ -96,6 +96,27 @@ describe("openai-compatible backend", () => {
     });
   });
 
+  it("keeps its upstream connection alive between requests, and does not follow redirects", async () => {
+    const ports: (number | undefined)[] = [];
+    handler = (incoming, response) => {
+      ports.push(incoming.socket.remotePort);
+      sse(fixture("text-stream.sse"))(incoming, response);
+    };
+    const model = backend();
+    await collect(model, request);
+    // The socket goes back to the agent once the message has ended (a tick or two later).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await collect(model, request);
+    expect(ports).toHaveLength(2);
+    expect(ports[1]).toBe(ports[0]);
+    expect(received[0]?.headers["content-length"]).toBe(String(JSON.stringify(received[0]?.body).length));
+    handler = (_incoming, response) => {
+      response.writeHead(307, { location: "/elsewhere" });
+      response.end("moved");
+    };
+    expect((await failure(collect(model, request))).code).toBe("upstream_error");
+  });
+
   it("passes tools, tool_choice, response_format and sampling options through", async () => {
     handler = sse(fixture("text-stream.sse"));
     const tools = [
