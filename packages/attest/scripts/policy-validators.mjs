@@ -90,7 +90,7 @@ function lint(schema, where, name) {
   }
   if (typeof schema !== "object" || schema === null) return;
   // An `if` only tests (its `then` / `else` constrain); objects and strings are closed elsewhere.
-  if (schema.type === "object" && schema.additionalProperties === undefined)
+  if (schema.type === "object" && schema.additionalProperties === undefined && !schema.$ref)
     throw new Error(`${where}: an object must say additionalProperties (policies are strict)`);
   if (schema.type === "string" && !schema.pattern && !schema.enum && !FREE_TEXT.has(name))
     throw new Error(`${where}: a string needs a pattern or an enum (or a FREE_TEXT name)`);
@@ -137,8 +137,11 @@ function toCompile(schema, own) {
   if (Array.isArray(schema)) return schema.map((s) => toCompile(s, own));
   if (typeof schema !== "object" || schema === null) return schema;
   const kind = KINDS.find((k) => k.file === schema.$ref);
-  if (kind && kind.file !== own) return { policyKind: kind.file };
-  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, toCompile(v, own)]));
+  const { $ref, ...rest } = schema;
+  const out = Object.fromEntries(
+    Object.entries(kind ? rest : schema).map(([k, v]) => [k, toCompile(v, own)]),
+  );
+  return kind && kind.file !== own ? { ...out, policyKind: kind.file } : out;
 }
 
 /** The validator `policyKind` calls, with its errors (instance paths from the caller's) as its own. */
@@ -237,7 +240,14 @@ function resolve(schemas, file, ref) {
 function typeOf(schemas, file, schema, indent) {
   if (schema.$ref) {
     const { file: target, node, isRoot } = resolve(schemas, file, schema.$ref);
-    if (isRoot && target !== file) return KINDS.find((k) => k.file === target).type;
+    if (isRoot && target !== file) {
+      // A kind's policy with some of its keys refused here (`"mrTd": false`).
+      const refused = Object.entries(schema.properties ?? {}).filter(([, v]) => v === false);
+      const type = KINDS.find((k) => k.file === target).type;
+      return refused.length === 0
+        ? type
+        : `Omit<${type}, ${refused.map(([k]) => JSON.stringify(k)).join(" | ")}>`;
+    }
     return typeOf(schemas, target, node, indent);
   }
   if (schema.if && schema.then && schema.else)

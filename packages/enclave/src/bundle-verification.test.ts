@@ -307,7 +307,7 @@ describe("verifyBundle on simulated enclaves (real verifiers, development roots)
         policy: {
           ...devPolicyJson,
           gpu: { required: true, nvidia: { requireRimMatch: true } },
-          cpu: { kinds: ["tdx"], tdx: { mrTd: ["00".repeat(48)] } },
+          cpu: { kinds: ["tdx"], tdx: { mrSeam: ["00".repeat(48)] } },
         },
         now: NOW,
         offline: true,

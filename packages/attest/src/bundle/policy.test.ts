@@ -214,6 +214,26 @@ describe("bundle policy", () => {
     expect(() => parseBundlePolicy({ ...base, gpu: { required: false, minCount: 0 } })).not.toThrow();
   });
 
+  it("pins launch measurements in one place: per model, not in cpu.tdx / cpu.sevSnp", () => {
+    for (const [cpu, path] of [
+      [{ tdx: { mrTd: ["00".repeat(48)] } }, "$.cpu.tdx.mrTd"],
+      [{ tdx: { rtmr3: [] } }, "$.cpu.tdx.rtmr3"],
+      [{ sevSnp: { measurements: ["00".repeat(48)] } }, "$.cpu.sevSnp.measurements"],
+      [{ sevSnp: { hostData: "00".repeat(32) } }, "$.cpu.sevSnp.hostData"],
+    ] as const) {
+      expect(() => parseBundlePolicy({ models: {}, cpu })).toThrowError(
+        expect.objectContaining({
+          code: "policy_invalid",
+          details: { path },
+          message: expect.stringContaining("pinned in one place, per model"),
+        }),
+      );
+    }
+    // The kinds' own policies still pin them (verifyTdxQuote / verifySevSnpReport on their own).
+    expect(() => parseTdxPolicy({ mrTd: ["00".repeat(48)] })).not.toThrow();
+    expect(() => parseSevSnpPolicy({ measurements: ["00".repeat(48)] })).not.toThrow();
+  });
+
   it("a parsed tree is a valid JSON form: a copy of it parses to an equal tree", () => {
     for (const file of readdirSync(policiesDir).filter((f) => f.endsWith(".json"))) {
       const policy = parseBundlePolicy(JSON.parse(readFileSync(join(policiesDir, file), "utf8")));
@@ -223,8 +243,8 @@ describe("bundle policy", () => {
   });
 
   it("returns one typed tree, parsed once", () => {
-    const policy = parseBundlePolicy({ models: {}, cpu: { tdx: { mrTd: ["AB".repeat(48)] } } });
-    expect(policy.cpu.tdx?.mrTd).toEqual(["ab".repeat(48)]);
+    const policy = parseBundlePolicy({ models: {}, cpu: { tdx: { mrSeam: ["AB".repeat(48)] } } });
+    expect(policy.cpu.tdx?.mrSeam).toEqual(["ab".repeat(48)]);
     expect(parseBundlePolicy(policy)).toBe(policy);
   });
 });

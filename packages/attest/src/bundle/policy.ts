@@ -74,11 +74,16 @@ export const DEFAULT_BUNDLE_POLICY: BundlePolicy = markParsedPolicy({
 });
 
 /**
- * A rule the schema states (with `if` / `else`) whose reason its keyword alone would not say.
+ * Rules the schema states (`if` / `else`, keys refused with `false`) whose reason their keyword alone
+ * would not say.
  */
 const SPECIAL_MESSAGES = {
   "/gpu/else/properties/minCount/minimum":
     "must be ≥ 1 when a GPU is required (gpu.required: false accepts 0)",
+  "/cpu/properties/tdx/properties/":
+    "is a launch measurement: in a bundle policy, measurements are pinned in one place, per model (models.<id>.tdx)",
+  "/cpu/properties/sevSnp/properties/":
+    "is a launch measurement: in a bundle policy, measurements are pinned in one place, per model (models.<id>.sevSnp)",
 };
 
 /**

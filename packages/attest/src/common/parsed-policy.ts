@@ -113,6 +113,8 @@ function explain(error: PolicySchemaError, keys: readonly string[]): string {
       return `must be ≤ ${String(p.limit)}`;
     case "minItems":
       return "must not be empty";
+    case "false schema":
+      return "is not allowed here";
     default:
       return `does not match the schema (${error.schemaPath})`;
   }
@@ -121,7 +123,7 @@ function explain(error: PolicySchemaError, keys: readonly string[]): string {
 /**
  * Runs a generated validator; on failure throws `policy_invalid` naming the JSON path of the first
  * offending value (`details.path`). `special` words a failure the schema keyword alone would explain
- * poorly (keyed by the end of its schema path).
+ * poorly (keyed by a part of its schema path).
  * @throws AttestArgumentError `policy_invalid`
  */
 export function checkPolicySchema<T>(
@@ -142,7 +144,7 @@ export function checkPolicySchema<T>(
         ? String(error.params.missingProperty)
         : undefined;
   const path = jsonPath(value, error.instancePath, key);
-  const specialMessage = Object.entries(special).find(([suffix]) => error.schemaPath.endsWith(suffix))?.[1];
+  const specialMessage = Object.entries(special).find(([part]) => error.schemaPath.includes(part))?.[1];
   const message = specialMessage ?? explain(error, keys);
   throw new AttestArgumentError("policy_invalid", `${kind} policy: ${path} ${message}`, {
     details: { path },

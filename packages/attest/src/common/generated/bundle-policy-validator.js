@@ -5,7 +5,7 @@ import { matchesNvidiaPolicySchema } from "./nvidia-policy-validator.js";
 import { matchesSevSnpPolicySchema } from "./sev-snp-policy-validator.js";
 import { matchesTdxPolicySchema } from "./tdx-policy-validator.js";
 export const matchesBundlePolicySchema = validate43;
-const schema42 = {"$id":"https://peercycles.dev/schemas/attest/bundle-policy.schema.json","type":"object","additionalProperties":false,"required":["models"],"$defs":{"hex":{"type":"string","pattern":"^(0x)?([0-9a-fA-F]{2})+$"},"digest":{"type":"string","pattern":"^(0x)?([0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$"},"tdxMeasurements":{"type":"object","additionalProperties":false,"required":["mrTd"],"properties":{"mrTd":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"rtmr0":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"rtmr1":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"rtmr2":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"rtmr3":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"mrConfigId":{"$ref":"tdx-policy.schema.json#/$defs/hex48"}}},"sevSnpMeasurement":{"type":"object","additionalProperties":false,"required":["measurement"],"properties":{"measurement":{"$ref":"sev-snp-policy.schema.json#/$defs/hex48"},"hostData":{"$ref":"sev-snp-policy.schema.json#/$defs/hex32"}}},"model":{"type":"object","additionalProperties":false,"required":["weightsDigests"],"properties":{"weightsDigests":{"type":"array","items":{"$ref":"#/$defs/digest"}},"tdx":{"type":"array","items":{"$ref":"#/$defs/tdxMeasurements"}},"sevSnp":{"type":"array","items":{"$ref":"#/$defs/sevSnpMeasurement"}}}}},"properties":{"$schema":{"type":"string"},"description":{"type":"string"},"allowSimulated":{"type":"boolean"},"maxAgeSeconds":{"type":"integer","minimum":1},"maxClockSkewSeconds":{"type":"integer","minimum":0},"clientNonce":{"$ref":"#/$defs/hex"},"cpu":{"type":"object","additionalProperties":false,"properties":{"kinds":{"type":"array","minItems":1,"items":{"type":"string","enum":["tdx","sev-snp"]}},"tdx":{"policyKind":"tdx-policy.schema.json"},"sevSnp":{"policyKind":"sev-snp-policy.schema.json"}}},"gpu":{"type":"object","additionalProperties":false,"properties":{"required":{"type":"boolean"},"minCount":{"type":"integer","minimum":0},"nvidia":{"policyKind":"nvidia-policy.schema.json"}},"if":{"properties":{"required":{"type":"boolean","const":false}},"required":["required"]},"else":{"properties":{"minCount":{"type":"integer","minimum":1}}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/model"}}}};
+const schema42 = {"$id":"https://peercycles.dev/schemas/attest/bundle-policy.schema.json","type":"object","additionalProperties":false,"required":["models"],"$defs":{"hex":{"type":"string","pattern":"^(0x)?([0-9a-fA-F]{2})+$"},"digest":{"type":"string","pattern":"^(0x)?([0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$"},"tdxMeasurements":{"type":"object","additionalProperties":false,"required":["mrTd"],"properties":{"mrTd":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"rtmr0":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"rtmr1":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"rtmr2":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"rtmr3":{"$ref":"tdx-policy.schema.json#/$defs/hex48"},"mrConfigId":{"$ref":"tdx-policy.schema.json#/$defs/hex48"}}},"sevSnpMeasurement":{"type":"object","additionalProperties":false,"required":["measurement"],"properties":{"measurement":{"$ref":"sev-snp-policy.schema.json#/$defs/hex48"},"hostData":{"$ref":"sev-snp-policy.schema.json#/$defs/hex32"}}},"model":{"type":"object","additionalProperties":false,"required":["weightsDigests"],"properties":{"weightsDigests":{"type":"array","items":{"$ref":"#/$defs/digest"}},"tdx":{"type":"array","items":{"$ref":"#/$defs/tdxMeasurements"}},"sevSnp":{"type":"array","items":{"$ref":"#/$defs/sevSnpMeasurement"}}}}},"properties":{"$schema":{"type":"string"},"description":{"type":"string"},"allowSimulated":{"type":"boolean"},"maxAgeSeconds":{"type":"integer","minimum":1},"maxClockSkewSeconds":{"type":"integer","minimum":0},"clientNonce":{"$ref":"#/$defs/hex"},"cpu":{"type":"object","additionalProperties":false,"properties":{"kinds":{"type":"array","minItems":1,"items":{"type":"string","enum":["tdx","sev-snp"]}},"tdx":{"type":"object","properties":{"mrTd":false,"rtmr0":false,"rtmr1":false,"rtmr2":false,"rtmr3":false,"mrConfigId":false},"policyKind":"tdx-policy.schema.json"},"sevSnp":{"type":"object","properties":{"measurements":false,"hostData":false},"policyKind":"sev-snp-policy.schema.json"}}},"gpu":{"type":"object","additionalProperties":false,"properties":{"required":{"type":"boolean"},"minCount":{"type":"integer","minimum":0},"nvidia":{"policyKind":"nvidia-policy.schema.json"}},"if":{"properties":{"required":{"type":"boolean","const":false}},"required":["required"]},"else":{"properties":{"minCount":{"type":"integer","minimum":1}}}},"models":{"type":"object","additionalProperties":{"$ref":"#/$defs/model"}}}};
 const schema43 = {"type":"string","pattern":"^(0x)?([0-9a-fA-F]{2})+$"};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern14 = /* @__PURE__ */ new RegExp("^(0x)?([0-9a-fA-F]{2})+$", "u");
@@ -577,10 +577,77 @@ var valid2 = true;
 }
 if(valid2){
 if(data6.tdx !== undefined){
+let data9 = data6.tdx;
 const _errs22 = errors;
-if(!(matchesTdxPolicySchema(data6.tdx, {instancePath:instancePath+"/cpu/tdx",parentData:data6,parentDataProperty:"tdx",rootData}))){
+if(!(matchesTdxPolicySchema(data9, {instancePath:instancePath+"/cpu/tdx",parentData:data6,parentDataProperty:"tdx",rootData}))){
 vErrors = vErrors === null ? matchesTdxPolicySchema.errors : vErrors.concat(matchesTdxPolicySchema.errors);
 errors = vErrors.length;
+}
+if(errors === _errs22){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.mrTd !== undefined){
+var valid4 = false;
+validate43.errors = [{instancePath:instancePath+"/cpu/tdx/mrTd",schemaPath:"#/properties/cpu/properties/tdx/properties/mrTd/false schema",keyword:"false schema",params:{}}];
+return false;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data9.rtmr0 !== undefined){
+var valid4 = false;
+validate43.errors = [{instancePath:instancePath+"/cpu/tdx/rtmr0",schemaPath:"#/properties/cpu/properties/tdx/properties/rtmr0/false schema",keyword:"false schema",params:{}}];
+return false;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data9.rtmr1 !== undefined){
+var valid4 = false;
+validate43.errors = [{instancePath:instancePath+"/cpu/tdx/rtmr1",schemaPath:"#/properties/cpu/properties/tdx/properties/rtmr1/false schema",keyword:"false schema",params:{}}];
+return false;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data9.rtmr2 !== undefined){
+var valid4 = false;
+validate43.errors = [{instancePath:instancePath+"/cpu/tdx/rtmr2",schemaPath:"#/properties/cpu/properties/tdx/properties/rtmr2/false schema",keyword:"false schema",params:{}}];
+return false;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data9.rtmr3 !== undefined){
+var valid4 = false;
+validate43.errors = [{instancePath:instancePath+"/cpu/tdx/rtmr3",schemaPath:"#/properties/cpu/properties/tdx/properties/rtmr3/false schema",keyword:"false schema",params:{}}];
+return false;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data9.mrConfigId !== undefined){
+var valid4 = false;
+validate43.errors = [{instancePath:instancePath+"/cpu/tdx/mrConfigId",schemaPath:"#/properties/cpu/properties/tdx/properties/mrConfigId/false schema",keyword:"false schema",params:{}}];
+return false;
+}
+else {
+var valid4 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate43.errors = [{instancePath:instancePath+"/cpu/tdx",schemaPath:"#/properties/cpu/properties/tdx/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
 }
 var valid2 = _errs22 === errors;
 }
@@ -589,12 +656,39 @@ var valid2 = true;
 }
 if(valid2){
 if(data6.sevSnp !== undefined){
-const _errs23 = errors;
-if(!(matchesSevSnpPolicySchema(data6.sevSnp, {instancePath:instancePath+"/cpu/sevSnp",parentData:data6,parentDataProperty:"sevSnp",rootData}))){
+let data16 = data6.sevSnp;
+const _errs24 = errors;
+if(!(matchesSevSnpPolicySchema(data16, {instancePath:instancePath+"/cpu/sevSnp",parentData:data6,parentDataProperty:"sevSnp",rootData}))){
 vErrors = vErrors === null ? matchesSevSnpPolicySchema.errors : vErrors.concat(matchesSevSnpPolicySchema.errors);
 errors = vErrors.length;
 }
-var valid2 = _errs23 === errors;
+if(errors === _errs24){
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.measurements !== undefined){
+var valid5 = false;
+validate43.errors = [{instancePath:instancePath+"/cpu/sevSnp/measurements",schemaPath:"#/properties/cpu/properties/sevSnp/properties/measurements/false schema",keyword:"false schema",params:{}}];
+return false;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data16.hostData !== undefined){
+var valid5 = false;
+validate43.errors = [{instancePath:instancePath+"/cpu/sevSnp/hostData",schemaPath:"#/properties/cpu/properties/sevSnp/properties/hostData/false schema",keyword:"false schema",params:{}}];
+return false;
+}
+else {
+var valid5 = true;
+}
+}
+}
+else {
+validate43.errors = [{instancePath:instancePath+"/cpu/sevSnp",schemaPath:"#/properties/cpu/properties/sevSnp/type",keyword:"type",params:{type: "object"}}];
+return false;
+}
+}
+var valid2 = _errs24 === errors;
 }
 else {
 var valid2 = true;
@@ -615,14 +709,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.gpu !== undefined){
-let data11 = data.gpu;
-const _errs24 = errors;
+let data19 = data.gpu;
 const _errs26 = errors;
-let valid4 = true;
-const _errs27 = errors;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+const _errs28 = errors;
+let valid6 = true;
+const _errs29 = errors;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
 let missing1;
-if((data11.required === undefined) && (missing1 = "required")){
+if((data19.required === undefined) && (missing1 = "required")){
 const err0 = {};
 if(vErrors === null){
 vErrors = [err0];
@@ -633,9 +727,9 @@ vErrors.push(err0);
 errors++;
 }
 else {
-if(data11.required !== undefined){
-let data12 = data11.required;
-if(typeof data12 !== "boolean"){
+if(data19.required !== undefined){
+let data20 = data19.required;
+if(typeof data20 !== "boolean"){
 const err1 = {};
 if(vErrors === null){
 vErrors = [err1];
@@ -645,7 +739,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(false !== data12){
+if(false !== data20){
 const err2 = {};
 if(vErrors === null){
 vErrors = [err2];
@@ -658,29 +752,29 @@ errors++;
 }
 }
 }
-var _valid0 = _errs27 === errors;
-errors = _errs26;
+var _valid0 = _errs29 === errors;
+errors = _errs28;
 if(vErrors !== null){
-if(_errs26){
-vErrors.length = _errs26;
+if(_errs28){
+vErrors.length = _errs28;
 }
 else {
 vErrors = null;
 }
 }
 if(!_valid0){
-const _errs30 = errors;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.minCount !== undefined){
-let data13 = data11.minCount;
-const _errs31 = errors;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const _errs32 = errors;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.minCount !== undefined){
+let data21 = data19.minCount;
+const _errs33 = errors;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
 validate43.errors = [{instancePath:instancePath+"/gpu/minCount",schemaPath:"#/properties/gpu/else/properties/minCount/type",keyword:"type",params:{type: "integer"}}];
 return false;
 }
-if(errors === _errs31){
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 < 1 || isNaN(data13)){
+if(errors === _errs33){
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 1 || isNaN(data21)){
 validate43.errors = [{instancePath:instancePath+"/gpu/minCount",schemaPath:"#/properties/gpu/else/properties/minCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}}];
 return false;
 }
@@ -688,10 +782,10 @@ return false;
 }
 }
 }
-var _valid0 = _errs30 === errors;
-valid4 = _valid0;
+var _valid0 = _errs32 === errors;
+valid6 = _valid0;
 }
-if(!valid4){
+if(!valid6){
 const err3 = {instancePath:instancePath+"/gpu",schemaPath:"#/properties/gpu/if",keyword:"if",params:{failingKeyword: "else"}};
 if(vErrors === null){
 vErrors = [err3];
@@ -703,60 +797,60 @@ errors++;
 validate43.errors = vErrors;
 return false;
 }
-if(errors === _errs24){
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-const _errs33 = errors;
-for(const key2 in data11){
+if(errors === _errs26){
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+const _errs35 = errors;
+for(const key2 in data19){
 if(!(((key2 === "required") || (key2 === "minCount")) || (key2 === "nvidia"))){
 validate43.errors = [{instancePath:instancePath+"/gpu",schemaPath:"#/properties/gpu/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}}];
 return false;
 break;
 }
 }
-if(_errs33 === errors){
-if(data11.required !== undefined){
-const _errs34 = errors;
-if(typeof data11.required !== "boolean"){
+if(_errs35 === errors){
+if(data19.required !== undefined){
+const _errs36 = errors;
+if(typeof data19.required !== "boolean"){
 validate43.errors = [{instancePath:instancePath+"/gpu/required",schemaPath:"#/properties/gpu/properties/required/type",keyword:"type",params:{type: "boolean"}}];
 return false;
 }
-var valid7 = _errs34 === errors;
+var valid9 = _errs36 === errors;
 }
 else {
-var valid7 = true;
+var valid9 = true;
 }
-if(valid7){
-if(data11.minCount !== undefined){
-let data15 = data11.minCount;
-const _errs36 = errors;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+if(valid9){
+if(data19.minCount !== undefined){
+let data23 = data19.minCount;
+const _errs38 = errors;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
 validate43.errors = [{instancePath:instancePath+"/gpu/minCount",schemaPath:"#/properties/gpu/properties/minCount/type",keyword:"type",params:{type: "integer"}}];
 return false;
 }
-if(errors === _errs36){
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 < 0 || isNaN(data15)){
+if(errors === _errs38){
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 0 || isNaN(data23)){
 validate43.errors = [{instancePath:instancePath+"/gpu/minCount",schemaPath:"#/properties/gpu/properties/minCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}}];
 return false;
 }
 }
 }
-var valid7 = _errs36 === errors;
+var valid9 = _errs38 === errors;
 }
 else {
-var valid7 = true;
+var valid9 = true;
 }
-if(valid7){
-if(data11.nvidia !== undefined){
-const _errs38 = errors;
-if(!(matchesNvidiaPolicySchema(data11.nvidia, {instancePath:instancePath+"/gpu/nvidia",parentData:data11,parentDataProperty:"nvidia",rootData}))){
+if(valid9){
+if(data19.nvidia !== undefined){
+const _errs40 = errors;
+if(!(matchesNvidiaPolicySchema(data19.nvidia, {instancePath:instancePath+"/gpu/nvidia",parentData:data19,parentDataProperty:"nvidia",rootData}))){
 vErrors = vErrors === null ? matchesNvidiaPolicySchema.errors : vErrors.concat(matchesNvidiaPolicySchema.errors);
 errors = vErrors.length;
 }
-var valid7 = _errs38 === errors;
+var valid9 = _errs40 === errors;
 }
 else {
-var valid7 = true;
+var valid9 = true;
 }
 }
 }
@@ -767,25 +861,25 @@ validate43.errors = [{instancePath:instancePath+"/gpu",schemaPath:"#/properties/
 return false;
 }
 }
-var valid0 = _errs24 === errors;
+var valid0 = _errs26 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.models !== undefined){
-let data17 = data.models;
-const _errs39 = errors;
-if(errors === _errs39){
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key3 in data17){
-const _errs42 = errors;
-if(!(validate44(data17[key3], {instancePath:instancePath+"/models/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data17,parentDataProperty:key3,rootData}))){
+let data25 = data.models;
+const _errs41 = errors;
+if(errors === _errs41){
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+for(const key3 in data25){
+const _errs44 = errors;
+if(!(validate44(data25[key3], {instancePath:instancePath+"/models/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data25,parentDataProperty:key3,rootData}))){
 vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
 errors = vErrors.length;
 }
-var valid8 = _errs42 === errors;
-if(!valid8){
+var valid10 = _errs44 === errors;
+if(!valid10){
 break;
 }
 }
@@ -795,7 +889,7 @@ validate43.errors = [{instancePath:instancePath+"/models",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs39 === errors;
+var valid0 = _errs41 === errors;
 }
 else {
 var valid0 = true;
@@ -821,4 +915,4 @@ return errors === 0;
 }
 
 /** Every key the BundlePolicyJson schema knows (for "did you mean" hints). */
-export const BUNDLE_POLICY_KEYS = ["$schema","allowSimulated","clientNonce","cpu","description","gpu","hostData","kinds","maxAgeSeconds","maxClockSkewSeconds","measurement","minCount","models","mrConfigId","mrTd","nvidia","required","rtmr0","rtmr1","rtmr2","rtmr3","sevSnp","tdx","weightsDigests"];
+export const BUNDLE_POLICY_KEYS = ["$schema","allowSimulated","clientNonce","cpu","description","gpu","hostData","kinds","maxAgeSeconds","maxClockSkewSeconds","measurement","measurements","minCount","models","mrConfigId","mrTd","nvidia","required","rtmr0","rtmr1","rtmr2","rtmr3","sevSnp","tdx","weightsDigests"];

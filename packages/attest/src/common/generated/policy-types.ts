@@ -181,10 +181,10 @@ export interface BundlePolicyJson {
   readonly cpu?: {
     /** CPU TEEs accepted. Default both. */
     readonly kinds?: readonly ("tdx" | "sev-snp")[];
-    /** TDX verifier policy, validated with the bundle policy (a misspelt key is refused at its path, e.g. $.cpu.tdx.mrTD). */
-    readonly tdx?: TdxPolicy;
-    /** SEV-SNP verifier policy, validated with the bundle policy. */
-    readonly sevSnp?: SevSnpPolicy;
+    /** TDX verifier policy, validated with the bundle policy (a misspelt key is refused at its path, e.g. $.cpu.tdx.mrTD). Launch measurements are pinned in one place, per model (models.<id>.tdx): mrTd, rtmr0…rtmr3 and mrConfigId are refused here. */
+    readonly tdx?: Omit<TdxPolicy, "mrTd" | "rtmr0" | "rtmr1" | "rtmr2" | "rtmr3" | "mrConfigId">;
+    /** SEV-SNP verifier policy, validated with the bundle policy. Launch measurements are pinned in one place, per model (models.<id>.sevSnp): measurements and hostData are refused here. */
+    readonly sevSnp?: Omit<SevSnpPolicy, "measurements" | "hostData">;
   };
   readonly gpu?: {
     /** At least minCount attested GPUs (bundle_gpu_required). Default true. */
