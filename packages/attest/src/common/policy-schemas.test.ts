@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Ajv2020 from "ajv/dist/2020.js";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { BundlePolicy, BundlePolicyJson } from "../bundle/policy.js";
 import type { NvidiaArchitecture } from "../nvidia/device-chain.js";
@@ -11,8 +12,33 @@ import type { SevSnpMinimumTcb } from "../sev-snp/policy.js";
 import type { TCB_COMPONENTS } from "../sev-snp/tcb.js";
 import type { TdxAcceptedTcbStatus, TdxPolicy } from "../tdx/policy.js";
 import type { TcbStatus } from "../tdx/tcb-status.js";
+import { matchesBundlePolicySchema } from "./generated/bundle-policy-validator.js";
+import { matchesNvidiaPolicySchema } from "./generated/nvidia-policy-validator.js";
+import { matchesSevSnpPolicySchema } from "./generated/sev-snp-policy-validator.js";
+import { matchesTdxPolicySchema } from "./generated/tdx-policy-validator.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const schemaFiles = ["tdx", "sev-snp", "nvidia", "bundle"].map((kind) => `${kind}-policy.schema.json`);
+const readJson = (path: string) => JSON.parse(readFileSync(join(root, path), "utf8"));
+
+/** A value and variations of it: each key removed, retyped or joined by an unknown one, each list grown. */
+function* mutations(value: unknown): Generator<unknown> {
+  yield value;
+  if (Array.isArray(value)) {
+    yield [...value, "zz"];
+    for (const [i, item] of value.entries())
+      for (const changed of mutations(item)) yield value.map((v, j) => (j === i ? changed : v));
+  } else if (typeof value === "object" && value !== null) {
+    yield { ...value, unknownKey: true };
+    for (const [key, item] of Object.entries(value)) {
+      const { [key]: _, ...without } = value as Record<string, unknown>;
+      yield without;
+      for (const other of ["x", 1.5, -1, 0, null, [], {}, true, "00".repeat(48)])
+        yield { ...value, [key]: other };
+      for (const changed of mutations(item)) yield { ...value, [key]: changed };
+    }
+  }
+}
 
 describe("policy schemas: the single source of the policy formats", () => {
   it("the generated validators and types are current (scripts/policy-validators.mjs --check)", () => {
@@ -35,6 +61,68 @@ describe("policy schemas: the single source of the policy formats", () => {
           : [],
       );
     }
+  });
+
+  it("the generated validators give the published schemas' verdicts (Ajv at test time, on ~1,800 variants)", () => {
+    const ajv = new Ajv2020({
+      schemas: schemaFiles.map((file) => readJson(`schemas/${file}`)),
+      strict: false,
+    });
+    const published = (file: string) => ajv.getSchema(readJson(`schemas/${file}`).$id)!;
+    const pairs = [
+      [matchesTdxPolicySchema, published("tdx-policy.schema.json")],
+      [matchesSevSnpPolicySchema, published("sev-snp-policy.schema.json")],
+      [matchesNvidiaPolicySchema, published("nvidia-policy.schema.json")],
+      [matchesBundlePolicySchema, published("bundle-policy.schema.json")],
+    ] as const;
+    const examples = ["confidential-tdx-h100", "confidential-snp-h100", "development-simulated"].map((name) =>
+      JSON.parse(readFileSync(join(root, `../../docs/policies/${name}.json`), "utf8")),
+    );
+    const samples: unknown[][] = [
+      [
+        {
+          acceptedTcbStatuses: ["UpToDate", { status: "SWHardeningNeeded", advisoryIds: ["INTEL-SA-00615"] }],
+          mrTd: [`0x${"AB".repeat(48)}`],
+          minimumTeeTcbSvn: "00".repeat(16),
+          fmspc: ["00".repeat(6)],
+        },
+      ],
+      [
+        {
+          authorKeyDigests: ["11".repeat(48)],
+          vmpl: { allowed: [0], max: 0 },
+          minimumTcb: { snp: 8 },
+          minimumFirmware: { major: 1, minor: 55 },
+          signingKeys: ["vcek"],
+        },
+      ],
+      [
+        {
+          allowedVbiosVersions: ["96.00.9F.00.01"],
+          allowedModes: ["ppcie"],
+          allowedArchitectures: ["hopper"],
+        },
+      ],
+      examples,
+    ];
+    let compared = 0;
+    let accepted = 0;
+    for (const [i, [generated, reference]] of pairs.entries()) {
+      const inputs =
+        i === 3
+          ? examples
+          : [...samples[i]!, ...examples.flatMap((e) => [e.cpu?.tdx, e.cpu?.sevSnp, e.gpu?.nvidia][i] ?? [])];
+      for (const input of inputs)
+        for (const variant of mutations(input)) {
+          const verdict = generated(variant);
+          expect(verdict, JSON.stringify(variant)).toBe(reference(variant));
+          compared++;
+          if (verdict) accepted++;
+        }
+    }
+    expect(compared).toBeGreaterThan(1500);
+    expect(accepted).toBeGreaterThan(100);
+    expect(compared - accepted).toBeGreaterThan(1000);
   });
 
   it("the policy types are the schemas' types, and agree with the verifiers' own names", () => {
