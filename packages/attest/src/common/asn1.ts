@@ -48,13 +48,18 @@ function decodeExactlyOne(bytes: Uint8Array): { node: asn1js.AsnType } | { error
 
 /**
  * Whether an element's identifier and length octets are DER (X.690 §10.1, §8.1.2): low tag numbers
- * in one octet, definite length, short form below 128, long form in the fewest octets. Read from
- * asn1js' decoded header blocks; no bytes are re-read here.
+ * in one octet, definite length, short form below 128, long form in the fewest octets; and whether
+ * the element spans exactly what its length octets say. Read from asn1js' decoded header blocks; no
+ * bytes are re-read here. The span matters: asn1js 3.1 lets the last element inside a constructed one
+ * run past the length its parent declares, so a SEQUENCE that claims one byte less than its
+ * elements take still decodes, with the element's view covering all of them.
  */
 export function isDerHeader(node: asn1js.AsnType): boolean {
-  const { idBlock, lenBlock } = node as asn1js.BaseBlock;
+  const { idBlock, lenBlock, valueBeforeDecodeView } = node as asn1js.BaseBlock;
   if (idBlock.tagNumber < 31 && idBlock.blockLength !== 1) return false;
   if (lenBlock.isIndefiniteForm) return false;
+  if (valueBeforeDecodeView.length !== idBlock.blockLength + lenBlock.blockLength + lenBlock.length)
+    return false;
   if (!lenBlock.longFormUsed) return lenBlock.blockLength === 1;
   let octets = 0;
   for (let n = lenBlock.length; n > 0; n = Math.floor(n / 256)) octets++;
