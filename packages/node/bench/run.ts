@@ -5,6 +5,12 @@
  * Method.
  * - "direct": a minimal OpenAI-compatible server (node:http, in this process) serving peer-tiny, as a
  *   JSON `chat.completion` or as `chat.completion.chunk` server-sent events. The client calls it directly.
+ *   Client and server share one process here, so this column crosses no process boundary at all; the node
+ *   column crosses four (host → enclave process over IPC, enclave → backend and back over HTTP, enclave
+ *   → host), which the architecture needs (keys and inference live in their own process) and which, on
+ *   a busy machine, each wait for a core. Both columns run the same model work: the same server, the
+ *   same tokens (the node's worker always asks its upstream for a stream; a non-streamed request is
+ *   answered as JSON by the node, so the JSON row's direct call generates the same tokens unstreamed).
  * - "through the node": `startNode` (SQLite in a temporary directory) with one open and one verified worker
  *   (`startWorker`, host in this process, enclave process forked) whose backend is `openai-compatible`,
  *   pointed at that same server. The only difference between the columns is the node: orchestrator HTTP,
