@@ -101,7 +101,7 @@ describe("peerFetch, confidential tier", () => {
       keyId: node.keyId,
       simulated: true,
     });
-    expect(verification.attestation?.measurements.mrtd).toMatch(/^[0-9a-f]{96}$/);
+    expect(verification.attestation?.measurements.mrTd).toMatch(/^[0-9a-f]{96}$/);
     expect(verification.attestation?.gpus).toHaveLength(1);
     expect(verification.attestation?.gpus[0]?.architecture).toBe("hopper");
     expect(verification.receipt).toMatchObject({ model: "peer-mixtral", worker: node.worker, seed: 42 });

@@ -19,7 +19,7 @@ export interface AttestationSummary {
   readonly tee: "tdx" | "sev-snp";
   /** TDX TCB status (`UpToDate`, …), or the SEV-SNP firmware version. */
   readonly tcbStatus: string;
-  /** Launch measurements, hex: `mrtd`, `rtmr0`..`rtmr3` (TDX) or `measurement` (SEV-SNP). */
+  /** Launch measurements, hex: `mrTd`, `rtmr0`..`rtmr3` (TDX) or `measurement` (SEV-SNP). */
   readonly measurements: Readonly<Record<string, string>>;
   readonly gpus: readonly AttestedGpu[];
   /** The model the enclave is bound to, and its weights digest (hex). */
@@ -108,7 +108,7 @@ export function summarizeAttestation(
   } else {
     tee = "tdx";
     tcbStatus = cpu.tcbStatus;
-    for (const name of ["mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3"] as const) {
+    for (const name of ["mrTd", "rtmr0", "rtmr1", "rtmr2", "rtmr3"] as const) {
       const value = cpu[name];
       if (value) measurements[name] = value;
     }

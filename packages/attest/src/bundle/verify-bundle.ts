@@ -147,7 +147,7 @@ function unique(issues: readonly VerificationIssue[]): string {
 
 function matchesTdx(rule: TdxMeasurementRule, cpu: TdxVerificationResult): boolean {
   const facts: Record<keyof TdxMeasurementRule, string | null> = {
-    mrTd: cpu.mrtd,
+    mrTd: cpu.mrTd,
     rtmr0: cpu.rtmr0,
     rtmr1: cpu.rtmr1,
     rtmr2: cpu.rtmr2,
@@ -535,14 +535,14 @@ function checkBinding(run: BundleRun, binding: Binding, cpu: BundleVerificationR
       const tdx = cpu as TdxVerificationResult;
       const rules = model.tdx ?? [];
       if (rules.some((rule) => matchesTdx(rule, tdx)))
-        list.pass("measurements", LABEL.measurements, `MRTD ${tdx.mrtd}`);
+        list.pass("measurements", LABEL.measurements, `MRTD ${tdx.mrTd}`);
       else {
         violate("measurements", LABEL.measurements, {
           code: "bundle_measurement_not_allowed",
           message:
             rules.length === 0
               ? `the policy lists no TDX measurements for model "${binding.model}"`
-              : `MRTD/RTMRs (MRTD ${tdx.mrtd}) match none of the ${rules.length} allowed set(s) for model "${binding.model}"`,
+              : `MRTD/RTMRs (MRTD ${tdx.mrTd}) match none of the ${rules.length} allowed set(s) for model "${binding.model}"`,
         });
       }
     } else {

@@ -54,7 +54,7 @@ describe("peer-attest verify tdx", () => {
       "tcbStatus",
       "advisoryIds",
       "fmspc",
-      "mrtd",
+      "mrTd",
       "rtmr0",
       "rtmr1",
       "rtmr2",
@@ -80,7 +80,7 @@ describe("peer-attest verify tdx", () => {
       mrEnclave: null,
       errors: [],
     });
-    expect(r.mrtd).toBe(
+    expect(r.mrTd).toBe(
       "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7",
     );
   });
@@ -102,7 +102,7 @@ describe("peer-attest verify tdx", () => {
       kind: "sgx",
       teeType: "SGX",
       tcbStatus: "ConfigurationAndSWHardeningNeeded",
-      mrtd: null,
+      mrTd: null,
     });
   });
 

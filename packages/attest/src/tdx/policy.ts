@@ -50,7 +50,7 @@ export interface TdxPolicyFacts {
   readonly tcbStatus: TcbStatus;
   readonly advisoryIds: readonly string[];
   readonly debug: boolean;
-  readonly mrtd: string | null;
+  readonly mrTd: string | null;
   readonly rtmr0: string | null;
   readonly rtmr1: string | null;
   readonly rtmr2: string | null;
@@ -151,7 +151,7 @@ export const DEFAULT_TDX_POLICY: ParsedTdxPolicy = markParsedPolicy(
 );
 
 const LIST_FIELDS = {
-  mrTd: { fact: "mrtd", code: "tdx_policy_mrtd_not_allowed", label: "MRTD" },
+  mrTd: { fact: "mrTd", code: "tdx_policy_mrtd_not_allowed", label: "MRTD" },
   rtmr0: { fact: "rtmr0", code: "tdx_policy_rtmr0_not_allowed", label: "RTMR0" },
   rtmr1: { fact: "rtmr1", code: "tdx_policy_rtmr1_not_allowed", label: "RTMR1" },
   rtmr2: { fact: "rtmr2", code: "tdx_policy_rtmr2_not_allowed", label: "RTMR2" },

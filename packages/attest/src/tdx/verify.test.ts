@@ -51,7 +51,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
       debug: false,
     });
     expect(result.fmspc).toBe("b0c06f000000");
-    expect(result.mrtd).toBe(
+    expect(result.mrTd).toBe(
       "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7",
     );
     expect(result.rtmr0).toBe(
@@ -120,7 +120,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     expect(result.tcbStatus).toBe("ConfigurationAndSWHardeningNeeded");
     expect(result.advisoryIds).toEqual(["INTEL-SA-00289", "INTEL-SA-00615"]);
     expect(result.mrEnclave).toBe("33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb");
-    expect(result.mrtd).toBeNull();
+    expect(result.mrTd).toBeNull();
     expect(result.tcb?.qe.isvSvn).toBe(10);
     // The strict default policy refuses it; a policy that accepts the status and advisories passes.
     expect(result.ok).toBe(false);
@@ -268,7 +268,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     expect(result.debug).toBe(true);
     expect(result.ok).toBe(false);
     expect(codes(result)).toEqual(["tdx_policy_debug_forbidden"]);
-    expect(result.mrtd).toBe(
+    expect(result.mrTd).toBe(
       "705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031",
     );
   });

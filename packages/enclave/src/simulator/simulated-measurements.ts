@@ -10,7 +10,7 @@ const label = (text: string) => new TextEncoder().encode(`peercycles-simulator/$
  */
 export const SIMULATED_MEASUREMENTS = {
   tdx: {
-    mrtd: toHex(sha384(label("tdx/mrtd/v1"))),
+    mrTd: toHex(sha384(label("tdx/mrtd/v1"))),
     rtmr0: toHex(sha384(label("tdx/rtmr0/v1"))),
     rtmr1: toHex(sha384(label("tdx/rtmr1/v1"))),
     rtmr2: toHex(sha384(label("tdx/rtmr2/v1"))),

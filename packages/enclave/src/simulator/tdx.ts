@@ -221,7 +221,7 @@ export async function createTdxPki(now: Date): Promise<TdxDevelopmentPki> {
 
 /** Measurements a simulated TD reports (hex, 48 bytes each). */
 export interface TdxSimulatedMeasurements {
-  readonly mrtd: string;
+  readonly mrTd: string;
   readonly rtmr0: string;
   readonly rtmr1: string;
   readonly rtmr2: string;
@@ -251,7 +251,7 @@ export async function simulateTdxQuote(
   // MRSIGNERSEAM and SEAMATTRIBUTES zero: an Intel-signed TDX module.
   set(B.tdAttributes, fromHex("0000001000000000")); // TDATTRIBUTES: SEPT_VE_DISABLE, no DEBUG
   set(B.xfam, fromHex("e702060000000000")); // XFAM
-  set(B.mrTd, fromHex(measurements.mrtd));
+  set(B.mrTd, fromHex(measurements.mrTd));
   // MRCONFIGID, MROWNER, MROWNERCONFIG zero.
   set(B.rtmr0, fromHex(measurements.rtmr0));
   set(B.rtmr1, fromHex(measurements.rtmr1));

@@ -115,7 +115,7 @@ describe("the live dashboard of a --dev node", () => {
     await expect(text(page.locator('[data-workers="confidential"] tbody'))).resolves.toMatch(
       /verified · tdx · UpToDate · 1 GPU · simulated/,
     );
-    await expect(text(page.locator("[data-evidence]").first())).resolves.toMatch(/mrtd[\s\S]*rtmr0/);
+    await expect(text(page.locator("[data-evidence]").first())).resolves.toMatch(/mrTd[\s\S]*rtmr0/);
 
     // The panel got the dev node's key from /dashboard/config.json.
     await expect.poll(() => page.locator("#try-form").getAttribute("data-ready")).toBe("true");

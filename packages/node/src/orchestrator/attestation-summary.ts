@@ -14,7 +14,7 @@ export function summarizeBundle(result: BundleVerificationResult, keyId: number)
   } else {
     tee = cpu.kind;
     tcbStatus = cpu.tcbStatus;
-    for (const name of ["mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3"] as const) {
+    for (const name of ["mrTd", "rtmr0", "rtmr1", "rtmr2", "rtmr3"] as const) {
       const value = cpu[name];
       if (value) measurements[name] = value;
     }

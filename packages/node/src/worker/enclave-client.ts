@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { WorkerError } from "./errors.js";
-import type { EnclaveConfig, EnclaveToHost, HostToEnclave } from "./ipc-messages.js";
+import type { EnclaveConfig, EnclaveToHost, EnclaveToHostFrame, HostToEnclave } from "./ipc-messages.js";
 
 /** Directory of this module: `src/worker/` from sources, `dist/` when built. */
 function moduleDirectory(): string {
@@ -143,7 +143,9 @@ export async function forkEnclave(
   });
 
   child.on("message", (raw: unknown) => {
-    for (const listener of listeners) listener(raw as EnclaveToHost);
+    const frame = raw as EnclaveToHostFrame;
+    const messages = frame?.type === "chunks" ? frame.messages : [frame];
+    for (const message of messages) for (const listener of listeners) listener(message);
   });
   void exit.then((info) => {
     if (!stopping) for (const listener of exitListeners) listener(info);

@@ -5,10 +5,36 @@
  * `shutdown`.
  */
 import { createEnclaveRuntime, type EnclaveRuntime } from "./enclave-runtime.js";
-import type { EnclaveToHost, HostToEnclave } from "./ipc-messages.js";
+import type { EnclaveToHost, EnclaveToHostFrame, HostToEnclave } from "./ipc-messages.js";
 
+type Chunk = Extract<EnclaveToHost, { type: "chunk" | "sealed_chunk" }>;
+
+let pendingChunks: Chunk[] = [];
+let flushing: NodeJS.Immediate | undefined;
+
+function write(frame: EnclaveToHostFrame): void {
+  if (process.connected) process.send?.(frame);
+}
+
+/** Sends the chunks of this turn of the event loop: one message, or one `chunks` frame for several. */
+function flushChunks(): void {
+  clearImmediate(flushing);
+  flushing = undefined;
+  const chunks = pendingChunks;
+  if (chunks.length === 0) return;
+  pendingChunks = [];
+  write(chunks.length === 1 ? (chunks[0] as Chunk) : { type: "chunks", messages: chunks });
+}
+
+/** Chunks wait for the end of the turn; any other message first sends them, so the order holds. */
 function send(message: EnclaveToHost): void {
-  if (process.connected) process.send?.(message);
+  if (message.type === "chunk" || message.type === "sealed_chunk") {
+    pendingChunks.push(message);
+    flushing ??= setImmediate(flushChunks);
+    return;
+  }
+  flushChunks();
+  write(message);
 }
 
 let runtime: EnclaveRuntime | undefined;
@@ -16,6 +42,7 @@ let initializing = false;
 
 async function shutdown(code: number): Promise<void> {
   await runtime?.close().catch(() => undefined);
+  flushChunks();
   process.disconnect?.();
   process.exit(code);
 }

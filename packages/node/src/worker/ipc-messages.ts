@@ -124,3 +124,16 @@ export type EnclaveToHost =
       readonly bundle?: Uint8Array;
       readonly error?: string;
     };
+
+/**
+ * What actually crosses the pipe from the enclave: a message, or the chunks one turn of the enclave's
+ * event loop produced, in order, as one IPC message (a model's tokens often come in bursts; one message
+ * per token costs a serialisation, a write and a wake-up each). The host unpacks it before anything else
+ * sees it.
+ */
+export type EnclaveToHostFrame =
+  | EnclaveToHost
+  | {
+      readonly type: "chunks";
+      readonly messages: readonly Extract<EnclaveToHost, { type: "chunk" | "sealed_chunk" }>[];
+    };
