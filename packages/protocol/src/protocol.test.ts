@@ -6,7 +6,7 @@ import { ProtocolError } from "./errors.js";
 import { CompletionAccumulator, completionOutputOf, outputCommitment, outputHash } from "./peer.js";
 import { maxPriceCredits, priceCredits } from "./pricing.js";
 import { encodeSealedFrame, SealedFrameReader } from "./sealed-stream-frames.js";
-import { parseOrchestratorMessage, parseWorkerMessage } from "./worker-messages.js";
+import { parseOrchestratorMessage, parseWorkerMessage, workerMessageSchema } from "./worker-messages.js";
 
 describe("encoding", () => {
   it("base64url round-trips and agrees with Node's encoder", () => {
@@ -180,6 +180,37 @@ describe("worker messages", () => {
     expect(parseOrchestratorMessage('{"type":"cancel","job_id":"job_1"}')).toEqual({
       type: "cancel",
       job_id: "job_1",
+    });
+  });
+
+  it("parse a text chunk on the fast path exactly as the schema does", () => {
+    const cases: unknown[] = [
+      { type: "chunk", job_id: "job_1", content: "Hello" },
+      { type: "chunk", job_id: "job_1", content: "" },
+      { type: "chunk", job_id: "job_1" },
+      { type: "chunk", job_id: "j".repeat(64), content: "x" },
+      { type: "chunk", job_id: "j".repeat(65), content: "x" },
+      { type: "chunk", job_id: "", content: "x" },
+      { type: "chunk", job_id: 7, content: "x" },
+      { type: "chunk", job_id: "job_1", content: 7 },
+      { type: "chunk", job_id: "job_1", content: null },
+      { type: "chunk", job_id: "job_1", content: "x", extra: true },
+      { type: "chunk", job_id: "job_1", tool_call: { index: 0, id: "c", name: "f", arguments: "{}" } },
+      { type: "chunk", job_id: "job_1", tool_call: { index: -1, id: "c", name: "f", arguments: "{}" } },
+      { type: "chunk", content: "x" },
+      ["chunk"],
+      "chunk",
+    ];
+    for (const value of cases) {
+      const text = JSON.stringify(value);
+      const expected = workerMessageSchema.safeParse(value);
+      if (expected.success) expect(parseWorkerMessage(text), text).toEqual(expected.data);
+      else expect(() => parseWorkerMessage(text), text).toThrow(ProtocolError);
+    }
+    expect(parseWorkerMessage('{"__proto__":{"x":1},"type":"chunk","job_id":"j","content":"a"}')).toEqual({
+      type: "chunk",
+      job_id: "j",
+      content: "a",
     });
   });
 

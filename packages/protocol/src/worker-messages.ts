@@ -174,13 +174,39 @@ export type JobMessage = z.infer<typeof jobSchema>;
 export type ResultMessage = z.infer<typeof resultSchema>;
 export type WireCompletionOutput = z.infer<typeof completionOutputSchema>;
 
-function parseWith<T>(schema: z.ZodMiniType<T>, text: string, what: string): T {
-  let value: unknown;
+function parseJson(text: string, what: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new ProtocolError("protocol_message_invalid", `${what}: not JSON`);
   }
+}
+
+const TEXT_CHUNK_KEYS = new Set(["type", "job_id", "content"]);
+
+/**
+ * The most frequent frame, a text `chunk` with nothing else (a stream sends one per token), checked
+ * without the schema: exactly what `chunkSchema` accepts and returns for such an object. Anything else
+ * (a tool call, another key, a wrong type) returns `undefined` and goes through the schema.
+ */
+function plainTextChunk(value: unknown): Extract<WorkerMessage, { type: "chunk" }> | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (record.type !== "chunk") return undefined;
+  for (const key in record) if (!TEXT_CHUNK_KEYS.has(key)) return undefined;
+  const jobId = record.job_id;
+  if (typeof jobId !== "string" || jobId.length < 1 || jobId.length > 64) return undefined;
+  const content = record.content;
+  if (content === undefined) return { type: "chunk", job_id: jobId };
+  if (typeof content !== "string") return undefined;
+  return { type: "chunk", job_id: jobId, content };
+}
+
+function parseWith<T>(schema: z.ZodMiniType<T>, text: string, what: string): T {
+  return validate(schema, parseJson(text, what), what);
+}
+
+function validate<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -206,7 +232,8 @@ function parseWith<T>(schema: z.ZodMiniType<T>, text: string, what: string): T {
 
 /** Parses a frame a worker sent. @throws ProtocolError */
 export function parseWorkerMessage(text: string): WorkerMessage {
-  return parseWith(workerMessageSchema, text, "worker message");
+  const value = parseJson(text, "worker message");
+  return plainTextChunk(value) ?? validate(workerMessageSchema, value, "worker message");
 }
 
 /** Parses a frame the orchestrator sent. @throws ProtocolError */
