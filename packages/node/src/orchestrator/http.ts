@@ -427,6 +427,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
           pending += sseText(data);
           flushing ??= setImmediate(flush);
         };
+        // The first chunk (with the role event before it) goes at once: time to first token.
+        let firstSent = false;
         cancelFlush = () => clearImmediate(flushing);
         emit({
           ...base,
@@ -449,6 +451,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
                 }
               : { content: event.content ?? "" };
             emit({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] });
+            if (!firstSent) {
+              firstSent = true;
+              clearImmediate(flushing);
+              flush();
+            }
           } else if (event.type === "done") {
             const peer = withPayment(event.peer);
             emit({

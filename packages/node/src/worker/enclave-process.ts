@@ -26,13 +26,25 @@ function flushChunks(): void {
   write(chunks.length === 1 ? (chunks[0] as Chunk) : { type: "chunks", messages: chunks });
 }
 
-/** Chunks wait for the end of the turn; any other message first sends them, so the order holds. */
+/** Jobs whose first chunk went out. */
+const started = new Set<string>();
+
+/**
+ * A job's first chunk goes at once (time to first token); later chunks wait for the end of the turn.
+ * Any other message first sends the waiting chunks, so the order holds.
+ */
 function send(message: EnclaveToHost): void {
   if (message.type === "chunk" || message.type === "sealed_chunk") {
     pendingChunks.push(message);
+    if (!started.has(message.jobId)) {
+      started.add(message.jobId);
+      flushChunks();
+      return;
+    }
     flushing ??= setImmediate(flushChunks);
     return;
   }
+  if (message.type === "result" || message.type === "job_error") started.delete(message.jobId);
   flushChunks();
   write(message);
 }
