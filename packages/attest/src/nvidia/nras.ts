@@ -1,4 +1,3 @@
-import { sha256 } from "@noble/hashes/sha2.js";
 import type { JSONWebKeySet, JWTPayload, ProtectedHeaderParameters } from "jose";
 import { fromBase64, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
@@ -9,6 +8,7 @@ import {
   type VerificationIssue,
 } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
+import { sha256Digest } from "../common/signatures.js";
 
 /** jose is loaded by the first signature check, never at import (parsing a token needs none of it). */
 const loadJose = lazyModule(() => import("jose"));
@@ -224,7 +224,7 @@ export async function verifyNrasToken(
     ...Object.entries(token.submodules).map(([n, t]) => [`submodule ${n}`, t] as [string, DecodedJwt]),
   ];
 
-  await list.run("nras_submods", "Submodule tokens match the overall token's digests", () => {
+  await list.run("nras_submods", "Submodule tokens match the overall token's digests", async () => {
     const submods = token.overall.claims.submods;
     if (typeof submods !== "object" || submods === null)
       throw new EvidenceInvalidError("nvidia_nras_submods_mismatch", "overall token has no submods claim");
@@ -244,7 +244,8 @@ export async function verifyNrasToken(
           `submodule ${name} is missing or has no SHA-256 digest`,
         );
       }
-      if (toHex(sha256(new TextEncoder().encode(sub.jwt))) !== String(entry[1][1]).toLowerCase()) {
+      const digest = toHex(await sha256Digest([new TextEncoder().encode(sub.jwt)]));
+      if (digest !== String(entry[1][1]).toLowerCase()) {
         throw new EvidenceInvalidError(
           "nvidia_nras_submods_mismatch",
           `submodule ${name} does not match its digest in the overall token`,

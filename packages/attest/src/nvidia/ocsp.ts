@@ -1,8 +1,6 @@
-import { sha1 } from "@noble/hashes/legacy.js";
-import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import type * as Asn1 from "asn1js";
 import type * as Pkijs from "pkijs";
-import { equalBytes, toHex } from "../common/bytes.js";
+import { bytesKey, equalBytes, toHex } from "../common/bytes.js";
 import { AttestError, CollateralUnavailableError, EvidenceInvalidError } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
 import type { SignatureBackend } from "../common/signatures.js";
@@ -55,17 +53,25 @@ const REASONS = [
 ];
 
 type Hash = (data: Uint8Array) => Uint8Array;
-const HASHES: Record<string, Hash> = {
-  [OID_SHA1]: sha1,
-  [OID.sha256]: sha256,
-  [OID.sha384]: sha384,
-  [OID.sha512]: sha512,
-};
 
-/** pkijs and the asn1js it works with (the same copy: its CommonJS build), loaded together on first use. */
+/**
+ * pkijs and the asn1js it works with (the same copy: its CommonJS build), and @noble/hashes' SHA-1 and
+ * SHA-2 for CertIDs, loaded together on first use: importing `/nvidia` loads none of them.
+ */
 const loadPkijs = lazyModule(async () => {
-  const [pkijs, asn1js] = await Promise.all([import("pkijs"), import("asn1js")]);
-  return { pkijs, asn1js };
+  const [pkijs, asn1js, legacy, sha2] = await Promise.all([
+    import("pkijs"),
+    import("asn1js"),
+    import("@noble/hashes/legacy.js"),
+    import("@noble/hashes/sha2.js"),
+  ]);
+  const hashes: Record<string, Hash> = {
+    [OID_SHA1]: legacy.sha1,
+    [OID.sha256]: sha2.sha256,
+    [OID.sha384]: sha2.sha384,
+    [OID.sha512]: sha2.sha512,
+  };
+  return { pkijs, asn1js, hashes };
 });
 
 /** pkijs' object model of a certificate, built from its DER once per certificate object. */
@@ -103,7 +109,8 @@ export async function buildOcspRequest(
   issuer: Certificate,
   nonce?: Uint8Array,
 ): Promise<Uint8Array> {
-  const { pkijs, asn1js } = await loadPkijs();
+  const { pkijs, asn1js, hashes } = await loadPkijs();
+  const sha384 = hashes[OID.sha384] as Hash;
   const issuerRaw = pkijsCertificate(pkijs, issuer);
   const certId = new pkijs.CertID({
     hashAlgorithm: new pkijs.AlgorithmIdentifier({
@@ -166,7 +173,7 @@ export async function checkOcspResponse(
   issuer: Certificate,
   options: OcspCheckOptions,
 ): Promise<OcspCertificateStatus> {
-  const { pkijs, asn1js } = await loadPkijs();
+  const { pkijs, asn1js, hashes } = await loadPkijs();
   let basic: Pkijs.BasicOCSPResponse;
   try {
     const asn = asn1js.fromBER(der as BufferSource);
@@ -240,7 +247,7 @@ export async function checkOcspResponse(
   const serial = serialBytes(pkijsCertificate(pkijs, cert));
   const issuerRaw = pkijsCertificate(pkijs, issuer);
   const single = basic.tbsResponseData.responses.find((r) => {
-    const hash = HASHES[r.certID.hashAlgorithm.algorithmId];
+    const hash = hashes[r.certID.hashAlgorithm.algorithmId];
     if (!hash) return false;
     return (
       equalBytes(new Uint8Array(r.certID.serialNumber.valueBlock.valueHexView), serial) &&
@@ -301,8 +308,9 @@ export async function checkOcspResponse(
 export class OcspCache {
   private readonly entries = new Map<string, OcspCertificateStatus>();
   constructor(private readonly limit = 1024) {}
+  /** The issuer's exact DER and the serial: no hash to load for a cache key. */
   static key(cert: Certificate, issuer: Certificate): string {
-    return `${toHex(sha256(issuer.der))}:${cert.serialNumber}`;
+    return `${bytesKey(issuer.der)}\u0000${cert.serialNumber}`;
   }
   get(cert: Certificate, issuer: Certificate, now: Date): OcspCertificateStatus | undefined {
     const hit = this.entries.get(OcspCache.key(cert, issuer));

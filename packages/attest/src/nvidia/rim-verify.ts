@@ -1,9 +1,8 @@
-import { sha256 } from "@noble/hashes/sha2.js";
 import { toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { AttestError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
-import type { SignatureBackend } from "../common/signatures.js";
+import { type SignatureBackend, sha256Digest } from "../common/signatures.js";
 import { type Certificate, type SignatureVerdictCache, verifyCertificateChain } from "../common/x509.js";
 import { chainCode, RIM_CHAIN_CODES } from "./certificate-codes.js";
 import { checkRevocation, type OcspCache } from "./ocsp.js";
@@ -124,7 +123,7 @@ function structuralChecks(rim: Rim): Element {
 }
 
 async function verifyXmlSignature(rim: Rim): Promise<void> {
-  const key = toHex(sha256(new TextEncoder().encode(rim.text)));
+  const key = toHex(await sha256Digest([new TextEncoder().encode(rim.text)]));
   const signatureElement = structuralChecks(rim);
   const signer = rim.certificates[0];
   if (!signer)
