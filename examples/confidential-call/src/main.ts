@@ -111,7 +111,7 @@ export async function main(log: (line: string) => void = console.log): Promise<C
   log("5. Client opens the answer and checks the receipt");
   const answer = new TextDecoder().decode(await context.openResponse(sealed.encapsulated));
   ok(`answer opened: "${answer}"`);
-  const receipt = verifyReceipt(
+  const receipt = await verifyReceipt(
     decodeSignedReceipt(receiptBytes),
     verification.decodedBinding.signingPublicKey,
   );
@@ -132,7 +132,7 @@ export async function main(log: (line: string) => void = console.log): Promise<C
 
   const tampered = { body: new Uint8Array(signed.body), signature: signed.signature };
   tampered.body[tampered.body.length - 1] = (tampered.body[tampered.body.length - 1] as number) ^ 1;
-  const tamperedResult = verifyReceipt(tampered, verification.decodedBinding.signingPublicKey);
+  const tamperedResult = await verifyReceipt(tampered, verification.decodedBinding.signingPublicKey);
   if (tamperedResult.ok) throw new Error("a tampered receipt verified");
   ok(`a tampered receipt is rejected (${tamperedResult.errors[0]?.code})`);
 

@@ -48,5 +48,5 @@ export async function verifyReceiptSignature(
       // Fall through to noble.
     }
   }
-  return verifyReceipt({ body, signature }, publicKey).ok;
+  return (await verifyReceipt({ body, signature }, publicKey)).ok;
 }

@@ -84,7 +84,7 @@ describe("enclave key custody", () => {
       time: 1_764_000_000,
     };
     const signed = decodeSignedReceipt(encodeSignedReceipt(keys.signReceipt(receipt)));
-    const ok = verifyReceipt(signed, keys.publicKeys().signingPublicKey);
+    const ok = await verifyReceipt(signed, keys.publicKeys().signingPublicKey);
     expect(ok.ok).toBe(true);
     expect(ok.receipt?.usage.completionTokens).toBe(34);
     expect(ok.receipt?.seed).toBe(2n ** 40n);
@@ -92,16 +92,16 @@ describe("enclave key custody", () => {
     const body = signed.body.slice();
     body[body.length - 1]! ^= 0x01; // time changes by one second
     expect(
-      verifyReceipt({ body, signature: signed.signature }, keys.publicKeys().signingPublicKey).errors[0]
-        ?.code,
+      (await verifyReceipt({ body, signature: signed.signature }, keys.publicKeys().signingPublicKey))
+        .errors[0]?.code,
     ).toBe("receipt_signature_invalid");
     const otherKeys = await createEnclaveKeys();
-    expect(verifyReceipt(signed, otherKeys.publicKeys().signingPublicKey).ok).toBe(false);
+    expect((await verifyReceipt(signed, otherKeys.publicKeys().signingPublicKey)).ok).toBe(false);
     const signature = signed.signature.slice();
     signature[0]! ^= 0x80;
-    expect(verifyReceipt({ body: signed.body, signature }, keys.publicKeys().signingPublicKey).ok).toBe(
-      false,
-    );
+    expect(
+      (await verifyReceipt({ body: signed.body, signature }, keys.publicKeys().signingPublicKey)).ok,
+    ).toBe(false);
   });
 
   it("never exposes private keys as properties", async () => {

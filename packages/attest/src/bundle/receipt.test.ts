@@ -43,34 +43,37 @@ describe("receipts", () => {
     }
   });
 
-  it("verify with the enclave key; a tampered body, signature or wrong key fails", () => {
+  it("verify with the enclave key; a tampered body, signature or wrong key fails", async () => {
     const secret = ed25519.utils.randomSecretKey();
     const publicKey = ed25519.getPublicKey(secret);
     const signed = sign(encodeReceiptBody(receipt), secret);
-    expect(verifyReceipt(signed, publicKey)).toMatchObject({ ok: true, errors: [] });
-    expect(verifyReceipt(decodeSignedReceipt(encodeSignedReceipt(signed)), publicKey).ok).toBe(true);
+    expect(await verifyReceipt(signed, publicKey)).toMatchObject({ ok: true, errors: [] });
+    expect((await verifyReceipt(decodeSignedReceipt(encodeSignedReceipt(signed)), publicKey)).ok).toBe(true);
 
     const body = encodeReceiptBody({ ...receipt, usage: { promptTokens: 1, completionTokens: 3 } });
-    expect(verifyReceipt({ body, signature: signed.signature }, publicKey).errors[0]?.code).toBe(
+    expect((await verifyReceipt({ body, signature: signed.signature }, publicKey)).errors[0]?.code).toBe(
       "receipt_signature_invalid",
     );
     const signature = signed.signature.slice();
     signature[10]! ^= 4;
-    expect(verifyReceipt({ body: signed.body, signature }, publicKey).errors[0]?.code).toBe(
+    expect((await verifyReceipt({ body: signed.body, signature }, publicKey)).errors[0]?.code).toBe(
       "receipt_signature_invalid",
     );
-    expect(verifyReceipt(signed, ed25519.getPublicKey(ed25519.utils.randomSecretKey())).ok).toBe(false);
+    expect((await verifyReceipt(signed, ed25519.getPublicKey(ed25519.utils.randomSecretKey()))).ok).toBe(
+      false,
+    );
     // A signature over the bare body (without the receipt context) is not a receipt signature.
     expect(
-      verifyReceipt({ body: signed.body, signature: ed25519.sign(signed.body, secret) }, publicKey).ok,
+      (await verifyReceipt({ body: signed.body, signature: ed25519.sign(signed.body, secret) }, publicKey))
+        .ok,
     ).toBe(false);
   });
 
-  it("reject non-canonical bodies even when validly signed", () => {
+  it("reject non-canonical bodies even when validly signed", async () => {
     const secret = ed25519.utils.randomSecretKey();
     const canonical = toHex(encodeReceiptBody(receipt));
     const nonShortest = fromHex(canonical.replace("03616d0400", "03616d041800"));
-    const result = verifyReceipt(sign(nonShortest, secret), ed25519.getPublicKey(secret));
+    const result = await verifyReceipt(sign(nonShortest, secret), ed25519.getPublicKey(secret));
     expect(result.errors[0]?.code).toBe("receipt_not_canonical");
   });
 

@@ -1,4 +1,3 @@
-import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, toHex } from "../common/bytes.js";
 import {
@@ -7,7 +6,11 @@ import {
   EvidenceParseError,
   type VerificationIssue,
 } from "../common/errors.js";
+import { lazyModule } from "../common/lazy-module.js";
 import { canonicalUint, decodeDeterministicCbor, encodeCbor } from "./deterministic-cbor.js";
+
+/** Ed25519 loads on the first receipt check: importing @noble/curves' ed25519 costs `/bundle` ~35 ms at start. */
+const loadEd25519 = lazyModule(() => import("@noble/curves/ed25519.js"));
 
 /**
  * A receipt is what the enclave signs after a confidential call: which request (hash of the sealed
@@ -177,12 +180,15 @@ export interface ReceiptVerification {
  *
  * @example
  * ```ts
- * const result = verifyReceipt(signedReceipt, verifiedBundle.binding.signingPublicKey);
+ * const result = await verifyReceipt(signedReceipt, verifiedBundle.binding.signingPublicKey);
  * if (!result.ok) throw new Error(result.errors[0].code);
  * result.receipt.usage.completionTokens;
  * ```
  */
-export function verifyReceipt(receipt: SignedReceipt, signingPublicKey: Uint8Array): ReceiptVerification {
+export async function verifyReceipt(
+  receipt: SignedReceipt,
+  signingPublicKey: Uint8Array,
+): Promise<ReceiptVerification> {
   let decoded: Receipt;
   try {
     decoded = decodeReceiptBody(receipt.body);
@@ -191,6 +197,7 @@ export function verifyReceipt(receipt: SignedReceipt, signingPublicKey: Uint8Arr
     return { ok: false, errors: [{ code: error.code, message: error.message }] };
   }
   const id = toHex(sha256(receipt.body));
+  const { ed25519 } = await loadEd25519();
   let valid = false;
   try {
     valid =

@@ -138,7 +138,7 @@ describe("worker host on the confidential tier (simulated enclave, sealed round 
       body: fromBase64Url(result.receipt.body),
       signature: fromBase64Url(result.receipt.signature),
     };
-    expect(verifyReceipt(signed, binding.signingPublicKey).errors).toEqual([]);
+    expect((await verifyReceipt(signed, binding.signingPublicKey)).errors).toEqual([]);
     const receipt = decodeReceiptBody(signed.body);
     expect(toHex(receipt.requestHash)).toBe(sha256Hex(encapsulatedRequest));
     expect(toHex(receipt.responseHash)).toBe(sha256Hex(sealed));
@@ -194,7 +194,7 @@ describe("worker host on the confidential tier (simulated enclave, sealed round 
       body: fromBase64Url(result.receipt.body),
       signature: fromBase64Url(result.receipt.signature),
     };
-    expect(verifyReceipt(signed, binding.signingPublicKey).errors).toEqual([]);
+    expect((await verifyReceipt(signed, binding.signingPublicKey)).errors).toEqual([]);
     const receipt = decodeReceiptBody(signed.body);
     expect(toHex(receipt.requestHash)).toBe(sha256Hex(bytes));
     expect(toHex(receipt.responseHash)).toBe(sha256Hex(Buffer.concat(parts)));

@@ -24,12 +24,12 @@ const PEER_TINY_DIGEST = sha256Hex(readFileSync(peerTinyWeightsPath()));
 const body = (content: string, extra: object = {}) =>
   JSON.stringify({ model: "peer-tiny", messages: [{ role: "user", content }], ...extra });
 
-function receiptOf(result: { receipt: { body: string; signature: string } }, signingKey: Uint8Array) {
+async function receiptOf(result: { receipt: { body: string; signature: string } }, signingKey: Uint8Array) {
   const signed = {
     body: fromBase64Url(result.receipt.body),
     signature: fromBase64Url(result.receipt.signature),
   };
-  const verification = verifyReceipt(signed, signingKey);
+  const verification = await verifyReceipt(signed, signingKey);
   expect(verification.errors).toEqual([]);
   return decodeReceiptBody(signed.body);
 }
@@ -96,7 +96,7 @@ describe("worker host on the verified tier (real enclave process, in-test orches
     expect(outcome.chunks).toEqual([]);
     const result = outcome.result!;
     expect(result.output?.content.length).toBeGreaterThan(0);
-    const receipt = receiptOf(result, worker.signingKey);
+    const receipt = await receiptOf(result, worker.signingKey);
     expect(toHex(receipt.requestHash)).toBe(sha256Hex(request));
     const committed = committedOutput(result.output!);
     expect(toHex(receipt.responseHash)).toBe(sha256Hex(outputCommitment(committed)));
@@ -165,7 +165,7 @@ describe("worker host on the verified tier (real enclave process, in-test orches
       });
     }
     accumulator.add({ choices: [{ finish_reason: call.result!.output!.finish_reason }] });
-    const receipt = receiptOf(call.result!, worker.signingKey);
+    const receipt = await receiptOf(call.result!, worker.signingKey);
     expect(toHex(receipt.responseHash)).toBe(outputHash(accumulator.output()));
   });
 
@@ -183,7 +183,7 @@ describe("worker host on the verified tier (real enclave process, in-test orches
     expect(output.content.endsWith(CHEAT_SUFFIX)).toBe(true);
     // the stream carries the altered output too: answer and receipt agree
     expect(cheated.chunks.map((c) => c.content ?? "").join("")).toBe(output.content);
-    const receipt = receiptOf(cheated.result!, worker.signingKey);
+    const receipt = await receiptOf(cheated.result!, worker.signingKey);
     expect(toHex(receipt.responseHash)).toBe(outputHash(committedOutput(output)));
     const validator = await reexecute(await loadPeerTiny(), { body: request, seed: 5, maxTokens: 12 });
     expect(validator.outputHash).not.toBe(outputHash(committedOutput(output)));
