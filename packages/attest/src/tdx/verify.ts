@@ -32,7 +32,7 @@ import {
 import { INTEL_QE_VENDOR_ID, parseTdxQuote, type TdxQuote } from "./quote.js";
 import { INTEL_SGX_ROOT_CA_PEM } from "./roots.js";
 import { chainVerdicts, SignatureJobs } from "./signature-jobs.js";
-import { evaluateTcbStatus, type TcbEvaluation, type TcbStatus } from "./tcb-status.js";
+import { evaluateTcbStatus, type TcbEvaluation } from "./tcb-status.js";
 import {
   encoder,
   holdsRole,
@@ -518,25 +518,28 @@ function facts(quote: TdxQuote): QuoteFacts {
   };
 }
 
-/**
- * Verifies an Intel TDX or SGX DCAP quote end to end, then validates the policy.
- *
- * Throws only for unusable input: an unparseable quote (EvidenceParseError), malformed collateral
- * (`collateral_malformed`), collateral that cannot be obtained (CollateralUnavailableError), bad
- * arguments. A quote that is not genuine, or that the policy refuses, gives a result with
- * `verified` / `ok` false, every check, and every error code.
- *
- * @example
- * ```ts
- * import { verifyTdxQuote } from "@peercycles/attest/tdx";
- * const result = await verifyTdxQuote(quote, { collateral, now: new Date("2025-07-19T10:00:34Z") });
- * if (!result.ok) console.log(result.errors);
- * ```
- */
-export async function verifyTdxQuote(
-  quote: Uint8Array,
-  options: VerifyTdxOptions,
-): Promise<TdxVerificationResult> {
+/** One verification's inputs, parsed once, and the state it works with. */
+interface TdxRun {
+  readonly options: VerifyTdxOptions;
+  readonly now: Date;
+  readonly policy: ReturnType<typeof withTdxOptOuts>;
+  readonly quote: TdxQuote;
+  readonly verifier: Verifier;
+  readonly store: VerifiedCollateralStore;
+  readonly roots: Certificate[];
+  readonly list: CheckList;
+  readonly jobs: SignatureJobs;
+}
+
+/** What the collateral stage established: the TCB evaluation and the collateral it used. */
+interface CollateralStage {
+  readonly tcb: TcbEvaluation | null;
+  readonly collateral: VerifiedCollateral | undefined;
+  readonly cached: boolean;
+}
+
+/** `now`, `allowUnchecked` and the policy (parsed at the edge, once, with the named opt-outs). */
+function tdxRunOptions(options: VerifyTdxOptions): Pick<TdxRun, "now" | "policy"> {
   if (typeof options !== "object" || options === null)
     throw new AttestArgumentError("tdx_options_invalid", "options with `now` are required");
   const now = toVerificationTime(options.now);
@@ -547,47 +550,160 @@ export async function verifyTdxQuote(
         `allowUnchecked: unknown check ${JSON.stringify(item)} (${TDX_UNCHECKABLE.map((n) => JSON.stringify(n)).join(", ")})`,
       );
   }
-  // The policy is parsed at the edge, once; named opt-outs of allowUnchecked join it.
   const policy = withTdxOptOuts(parseTdxPolicy(options.policy ?? DEFAULT_TDX_POLICY), options.allowUnchecked);
-  const parsed = parseTdxQuote(quote);
-  const verifier = verifierOf(options.verifier);
-  const store = verifier.state(TDX_STATE, () => new VerifiedCollateralStore());
-  const roots = resolveRoots(options.roots ?? verifier.roots.tdx);
-  const list = new CheckList();
-  list.pass(
-    "quote_structure",
-    LABEL.quote_structure,
-    `v${parsed.header.version} ${parsed.kind.toUpperCase()} ${parsed.body.kind}, ${parsed.length} bytes${parsed.trailingBytes > 0 ? `, ${parsed.trailingBytes} trailing bytes ignored` : ""}`,
-  );
-  const jobs = new SignatureJobs(verifier.backend);
-  // Provided collateral is looked up first, so one parallel batch covers every signature.
-  const wantsCollateral = options.signaturesOnly !== true;
-  let lookup =
-    wantsCollateral && options.collateral !== undefined
-      ? lookupCollateral(store, options.collateral, roots, now)
+  return { now, policy };
+}
+
+/**
+ * The quote's signatures and PCK chain. Provided collateral is looked up first, so one parallel
+ * batch of signature checks covers the collateral's too; parsing that does not need the
+ * signatures runs while the platform works on them.
+ */
+async function signatureStage(
+  run: TdxRun,
+): Promise<{ stage: SignatureStage; lookup: ReturnType<typeof lookupCollateral> | undefined }> {
+  const { options, quote, roots, jobs } = run;
+  const lookup =
+    options.signaturesOnly !== true && options.collateral !== undefined
+      ? lookupCollateral(run.store, options.collateral, roots, run.now)
       : undefined;
   const prefetched = prefetchSignatures(
     jobs,
     roots,
-    parsed,
+    quote,
     lookup && !lookup.hit ? lookup.normalize : undefined,
   );
-  // Parsing that does not need the signatures runs while WebCrypto works on them.
   if (lookup && !lookup.hit) lookup.bodies();
   try {
-    const leaf = parsePckChain(parsed.signatureData.pckChain)[0];
+    const leaf = parsePckChain(quote.signatureData.pckChain)[0];
     if (leaf && !leaf.isCa) parsePckExtensions(leaf);
   } catch {
     // reported by the pck_chain / pck_extensions checks
   }
   await prefetched;
-  const stage = await checkSignatures(parsed, roots, now, list, jobs);
+  return { stage: await checkSignatures(quote, roots, run.now, run.list, jobs), lookup };
+}
 
-  let tcb: TcbEvaluation | null = null;
-  let evaluatedCollateral: VerifiedCollateral | undefined;
-  let collateralWindow: TdxVerificationResult["collateralWindow"] = null;
-  let collateralCached = false;
-  let tcbStatus: TcbStatus = "NotEvaluated";
+/** Collateral for this PCK's platform from the PCS (or the caller's fetch / cache), looked up in the store. */
+async function fetchedCollateral(
+  run: TdxRun,
+  stage: SignatureStage,
+): Promise<ReturnType<typeof lookupCollateral>> {
+  const { options, verifier } = run;
+  if (!stage.pck || !stage.pckCa)
+    throw new AttestArgumentError("internal_error", "unreachable: no PCK to fetch collateral for");
+  const fetched = await fetchTdxCollateral(
+    {
+      fmspc: toHex(stage.pck.fmspc),
+      teeType: run.quote.kind,
+      ca: /Processor/i.test(stage.pckCa.subject) ? "processor" : "platform",
+    },
+    {
+      fetch: options.fetch ?? verifier.fetch,
+      baseUrl: options.pcsBaseUrl,
+      cache: options.cache ?? verifier.cache.tdx,
+      offline: options.offline,
+      now: run.now,
+    },
+  );
+  const lookup = lookupCollateral(run.store, fetched, run.roots, run.now);
+  if (!lookup.hit) await prefetchSignatures(run.jobs, run.roots, run.quote, lookup.normalize);
+  return lookup;
+}
+
+/** The PCK and its CA against the verified CRLs (the PCK CRL issued by this PCK's CA). */
+async function checkPckNotRevoked(
+  list: CheckList,
+  verified: VerifiedCollateral | undefined,
+  stage: SignatureStage,
+): Promise<void> {
+  const { pckLeaf, pckCa } = stage;
+  if (!verified || !pckLeaf || !pckCa) {
+    list.skip("pck_not_revoked", LABEL.pck_not_revoked, "needs a verified PCK chain and verified CRLs");
+    return;
+  }
+  await list.run("pck_not_revoked", LABEL.pck_not_revoked, () => {
+    if (
+      pckCa.subject !== verified.pckCrlIssuer.subject ||
+      !equalBytes(pckCa.publicKey.spki, verified.pckCrlIssuer.publicKey.spki)
+    ) {
+      throw new EvidenceInvalidError(
+        "tdx_pck_crl_issuer_mismatch",
+        `the PCK CRL is issued by "${verified.pckCrlIssuer.subject}", the PCK by "${pckCa.subject}"`,
+      );
+    }
+    if (isRevoked(verified.pckCrl, pckLeaf))
+      throw new EvidenceInvalidError("tdx_pck_revoked", `PCK certificate ${pckLeaf.serialNumber} is revoked`);
+    if (isRevoked(verified.rootCaCrl, pckCa))
+      throw new EvidenceInvalidError(
+        "tdx_pck_ca_revoked",
+        `PCK CA "${pckCa.subject}" is revoked by the Root CA CRL`,
+      );
+  });
+}
+
+/** The TCB info is this platform's (FMSPC, PCE-ID), then the TCB status it gives this quote. */
+async function checkPlatformAndTcb(
+  run: TdxRun,
+  verified: VerifiedCollateral | undefined,
+  stage: SignatureStage,
+): Promise<TcbEvaluation | null> {
+  const { list } = run;
+  const pck = stage.pck;
+  if (!verified || !pck) {
+    list.skip("platform_match", LABEL.platform_match, "needs verified collateral and PCK extensions");
+    list.skip("tcb_status", LABEL.tcb_status, "needs verified collateral and PCK extensions");
+    return null;
+  }
+  const platformOk = await list.run("platform_match", LABEL.platform_match, () => {
+    if (!equalBytes(pck.fmspc, verified.tcbInfo.fmspc)) {
+      throw new EvidenceInvalidError(
+        "tdx_fmspc_mismatch",
+        `TCB info FMSPC ${toHex(verified.tcbInfo.fmspc)} is not the PCK's ${toHex(pck.fmspc)}`,
+      );
+    }
+    if (!equalBytes(pck.pceId, verified.tcbInfo.pceId)) {
+      throw new EvidenceInvalidError(
+        "tdx_pce_id_mismatch",
+        `TCB info PCE-ID ${toHex(verified.tcbInfo.pceId)} is not the PCK's ${toHex(pck.pceId)}`,
+      );
+    }
+    return true;
+  });
+  if (!platformOk) {
+    list.skip("tcb_status", LABEL.tcb_status, "the TCB info is not for this platform");
+    return null;
+  }
+  const evaluation = await list.run(
+    "tcb_status",
+    LABEL.tcb_status,
+    () => {
+      const result = evaluateTcbStatus({
+        quote: run.quote,
+        pck,
+        tcbInfo: verified.tcbInfo,
+        qeIdentity: verified.qeIdentity,
+      });
+      if (result.status === "Revoked")
+        throw new EvidenceInvalidError("tdx_tcb_revoked", "the TCB status is Revoked");
+      return result;
+    },
+    (r) =>
+      `${r.status}${r.advisoryIds.length > 0 ? ` (${r.advisoryIds.join(", ")})` : ""}; platform ${r.platform.status}${r.tdxModule ? `, ${r.tdxModule.id} ${r.tdxModule.status}` : ""}, QE ${r.qe.status}`,
+  );
+  return evaluation ?? null;
+}
+
+/**
+ * Collateral (given, or fetched for this PCK's platform), its verification, the PCK's revocation and
+ * the TCB status; every one skipped, with why, under `signaturesOnly` or without a PCK to fetch for.
+ */
+async function collateralStage(
+  run: TdxRun,
+  stage: SignatureStage,
+  given: ReturnType<typeof lookupCollateral> | undefined,
+): Promise<CollateralStage> {
+  const { options, list } = run;
   const cannotFetch = options.collateral === undefined && (!stage.pck || !stage.pckCa);
   if (options.signaturesOnly || cannotFetch) {
     const why = options.signaturesOnly
@@ -601,113 +717,24 @@ export async function verifyTdxQuote(
     ] as const) {
       list.skip(id, label, why);
     }
-  } else {
-    if (lookup === undefined) {
-      if (!stage.pck || !stage.pckCa)
-        throw new AttestArgumentError("internal_error", "unreachable: no PCK to fetch collateral for");
-      const fetched = await fetchTdxCollateral(
-        {
-          fmspc: toHex(stage.pck.fmspc),
-          teeType: parsed.kind,
-          ca: /Processor/i.test(stage.pckCa.subject) ? "processor" : "platform",
-        },
-        {
-          fetch: options.fetch ?? verifier.fetch,
-          baseUrl: options.pcsBaseUrl,
-          cache: options.cache ?? verifier.cache.tdx,
-          offline: options.offline,
-          now,
-        },
-      );
-      lookup = lookupCollateral(store, fetched, roots, now);
-      if (!lookup.hit) await prefetchSignatures(jobs, roots, parsed, lookup.normalize);
-    }
-    const verified = await verifyCollateralItems(store, lookup, roots, now, list, jobs);
-    collateralCached = lookup.hit !== undefined;
-    evaluatedCollateral = verified;
-    if (verified) {
-      collateralWindow = {
-        notBefore: new Date(verified.notBefore).toISOString(),
-        notAfter: new Date(verified.notAfter).toISOString(),
-      };
-    }
-    if (verified && stage.pckLeaf && stage.pckCa) {
-      const { pckLeaf, pckCa } = stage;
-      await list.run("pck_not_revoked", LABEL.pck_not_revoked, () => {
-        if (
-          pckCa.subject !== verified.pckCrlIssuer.subject ||
-          !equalBytes(pckCa.publicKey.spki, verified.pckCrlIssuer.publicKey.spki)
-        ) {
-          throw new EvidenceInvalidError(
-            "tdx_pck_crl_issuer_mismatch",
-            `the PCK CRL is issued by "${verified.pckCrlIssuer.subject}", the PCK by "${pckCa.subject}"`,
-          );
-        }
-        if (isRevoked(verified.pckCrl, pckLeaf))
-          throw new EvidenceInvalidError(
-            "tdx_pck_revoked",
-            `PCK certificate ${pckLeaf.serialNumber} is revoked`,
-          );
-        if (isRevoked(verified.rootCaCrl, pckCa))
-          throw new EvidenceInvalidError(
-            "tdx_pck_ca_revoked",
-            `PCK CA "${pckCa.subject}" is revoked by the Root CA CRL`,
-          );
-      });
-    } else
-      list.skip("pck_not_revoked", LABEL.pck_not_revoked, "needs a verified PCK chain and verified CRLs");
-    if (verified && stage.pck) {
-      const pck = stage.pck;
-      const platformOk = await list.run("platform_match", LABEL.platform_match, () => {
-        if (!equalBytes(pck.fmspc, verified.tcbInfo.fmspc)) {
-          throw new EvidenceInvalidError(
-            "tdx_fmspc_mismatch",
-            `TCB info FMSPC ${toHex(verified.tcbInfo.fmspc)} is not the PCK's ${toHex(pck.fmspc)}`,
-          );
-        }
-        if (!equalBytes(pck.pceId, verified.tcbInfo.pceId)) {
-          throw new EvidenceInvalidError(
-            "tdx_pce_id_mismatch",
-            `TCB info PCE-ID ${toHex(verified.tcbInfo.pceId)} is not the PCK's ${toHex(pck.pceId)}`,
-          );
-        }
-        return true;
-      });
-      if (platformOk) {
-        const evaluation = await list.run(
-          "tcb_status",
-          LABEL.tcb_status,
-          () => {
-            const result = evaluateTcbStatus({
-              quote: parsed,
-              pck,
-              tcbInfo: verified.tcbInfo,
-              qeIdentity: verified.qeIdentity,
-            });
-            if (result.status === "Revoked")
-              throw new EvidenceInvalidError("tdx_tcb_revoked", "the TCB status is Revoked");
-            return result;
-          },
-          (r) =>
-            `${r.status}${r.advisoryIds.length > 0 ? ` (${r.advisoryIds.join(", ")})` : ""}; platform ${r.platform.status}${r.tdxModule ? `, ${r.tdxModule.id} ${r.tdxModule.status}` : ""}, QE ${r.qe.status}`,
-        );
-        if (evaluation) {
-          tcb = evaluation;
-          tcbStatus = evaluation.status;
-        }
-      } else list.skip("tcb_status", LABEL.tcb_status, "the TCB info is not for this platform");
-    } else {
-      list.skip("platform_match", LABEL.platform_match, "needs verified collateral and PCK extensions");
-      list.skip("tcb_status", LABEL.tcb_status, "needs verified collateral and PCK extensions");
-    }
+    return { tcb: null, collateral: undefined, cached: false };
   }
+  const lookup = given ?? (await fetchedCollateral(run, stage));
+  const verified = await verifyCollateralItems(run.store, lookup, run.roots, run.now, list, run.jobs);
+  await checkPckNotRevoked(list, verified, stage);
+  const tcb = await checkPlatformAndTcb(run, verified, stage);
+  return { tcb, collateral: verified, cached: lookup.hit !== undefined };
+}
 
+/** The policy over the facts of a verified quote, and the result. */
+function tdxResult(run: TdxRun, stage: SignatureStage, collateral: CollateralStage): TdxVerificationResult {
+  const { options, list, policy, quote: parsed } = run;
+  const { tcb, collateral: evaluatedCollateral } = collateral;
   const verified = !list.failed;
   const tcbAccepted = options.allowUnchecked?.includes("tcb") === true;
-  const base = facts(parsed);
   const policyFacts: TdxPolicyFacts = {
-    ...base,
-    tcbStatus,
+    ...facts(parsed),
+    tcbStatus: tcb?.status ?? "NotEvaluated",
     advisoryIds: tcb?.advisoryIds ?? [],
     fmspc: stage.pck ? toHex(stage.pck.fmspc) : null,
     tcbInfoEvaluationDataNumber: tcb ? (evaluatedCollateral?.tcbInfo.tcbEvaluationDataNumber ?? null) : null,
@@ -755,9 +782,57 @@ export async function verifyTdxQuote(
     errors: list.errors,
     checks: list.checks,
     tcb,
-    collateralWindow,
-    collateralCached,
+    collateralWindow: evaluatedCollateral
+      ? {
+          notBefore: new Date(evaluatedCollateral.notBefore).toISOString(),
+          notAfter: new Date(evaluatedCollateral.notAfter).toISOString(),
+        }
+      : null,
+    collateralCached: collateral.cached,
     policyViolations,
     unchecked,
   };
+}
+
+/**
+ * Verifies an Intel TDX or SGX DCAP quote end to end, then validates the policy.
+ *
+ * Throws only for unusable input: an unparseable quote (EvidenceParseError), malformed collateral
+ * (`collateral_malformed`), collateral that cannot be obtained (CollateralUnavailableError), bad
+ * arguments. A quote that is not genuine, or that the policy refuses, gives a result with
+ * `verified` / `ok` false, every check, and every error code.
+ *
+ * @example
+ * ```ts
+ * import { verifyTdxQuote } from "@peercycles/attest/tdx";
+ * const result = await verifyTdxQuote(quote, { collateral, now: new Date("2025-07-19T10:00:34Z") });
+ * if (!result.ok) console.log(result.errors);
+ * ```
+ */
+export async function verifyTdxQuote(
+  quote: Uint8Array,
+  options: VerifyTdxOptions,
+): Promise<TdxVerificationResult> {
+  const { now, policy } = tdxRunOptions(options);
+  const parsed = parseTdxQuote(quote);
+  const verifier = verifierOf(options.verifier);
+  const run: TdxRun = {
+    options,
+    now,
+    policy,
+    quote: parsed,
+    verifier,
+    store: verifier.state(TDX_STATE, () => new VerifiedCollateralStore()),
+    roots: resolveRoots(options.roots ?? verifier.roots.tdx),
+    list: new CheckList(),
+    jobs: new SignatureJobs(verifier.backend),
+  };
+  run.list.pass(
+    "quote_structure",
+    LABEL.quote_structure,
+    `v${parsed.header.version} ${parsed.kind.toUpperCase()} ${parsed.body.kind}, ${parsed.length} bytes${parsed.trailingBytes > 0 ? `, ${parsed.trailingBytes} trailing bytes ignored` : ""}`,
+  );
+  const { stage, lookup } = await signatureStage(run);
+  const collateral = await collateralStage(run, stage, lookup);
+  return tdxResult(run, stage, collateral);
 }
