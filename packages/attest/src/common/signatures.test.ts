@@ -131,7 +131,7 @@ describe.each(BACKENDS)("signatures on %s", (backend) => {
     fresh(backend);
     const result = await verifyTdxQuote(readVector("tdx/phala-dcap-qvl/tdx_quote"), {
       collateral: readVectorText("tdx/phala-dcap-qvl/tdx_quote_collateral.json"),
-      now: "2025-07-19T10:00:34Z",
+      now: new Date("2025-07-19T10:00:34Z"),
     });
     expect([result.ok, result.tcbStatus, result.errors]).toEqual([true, "UpToDate", []]);
   });

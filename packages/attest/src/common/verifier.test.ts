@@ -7,7 +7,7 @@ import { signatureBackend } from "./signatures.js";
 import { createVerifier } from "./verifier.js";
 
 const PHALA = "tdx/phala-dcap-qvl";
-const TDX_NOW = "2025-07-19T10:00:34Z";
+const TDX_NOW = new Date("2025-07-19T10:00:34Z");
 
 describe("createVerifier", () => {
   it("same inputs, same result, whatever ran before (free functions and verifiers alike)", async () => {
@@ -15,7 +15,7 @@ describe("createVerifier", () => {
     const collateral = readVectorText(`${PHALA}/tdx_quote_collateral.json`);
     const alone = await verifyTdxQuote(quote, { collateral, now: TDX_NOW });
     // Another verification (failing, at another time) in between changes nothing.
-    await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:36Z" });
+    await verifyTdxQuote(quote, { collateral, now: new Date("2025-07-19T10:00:36Z") });
     expect(await verifyTdxQuote(quote, { collateral, now: TDX_NOW })).toEqual(alone);
     const verifier = createVerifier();
     await verifyTdxQuote(quote, { collateral, now: TDX_NOW, verifier });

@@ -27,7 +27,7 @@ import { type VerifyTdxOptions, verifyTdxQuote } from "./verify.js";
  */
 
 const PHALA = "tdx/phala-dcap-qvl";
-const NOW = "2025-07-19T10:00:34Z";
+const NOW = new Date("2025-07-19T10:00:34Z");
 const quoteBytes = () => readVector(`${PHALA}/tdx_quote`);
 const collateralJson = () => readVectorJson<QuoteCollateralV3>(`${PHALA}/tdx_quote_collateral.json`);
 
@@ -53,7 +53,7 @@ function set(offset: number, values: number[], file = `${PHALA}/tdx_quote`): Pro
   return outcome(q, file === `${PHALA}/tdx_quote` ? {} : { signaturesOnly: true });
 }
 
-function withCollateral(edit: (c: Record<string, string>) => void, now: string = NOW): Promise<string> {
+function withCollateral(edit: (c: Record<string, string>) => void, now: Date = NOW): Promise<string> {
   const c = collateralJson() as unknown as Record<string, string>; // every field of the JSON file is a string
   edit(c);
   return outcome(quoteBytes(), { collateral: c as unknown as QuoteCollateralV3, now });
@@ -266,7 +266,7 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
     () =>
       withCollateral(
         (c) => Object.assign(c, readVectorJson(`${PHALA}/near_quote_collateral.json`)),
-        "2025-07-01T00:00:00Z",
+        new Date("2025-07-01T00:00:00Z"),
       ),
     "collateral_pck_crl_not_yet_valid",
   ],
@@ -283,12 +283,12 @@ const corruptions: Array<readonly [name: string, run: () => Promise<string>, cod
   // collateral: time
   [
     "expired collateral (one second after the window)",
-    () => withCollateral(() => undefined, "2025-07-19T10:00:36Z"),
+    () => withCollateral(() => undefined, new Date("2025-07-19T10:00:36Z")),
     "collateral_pck_crl_expired",
   ],
   [
     "not-yet-valid collateral (before the QE identity issue date)",
-    () => withCollateral(() => undefined, "2025-06-19T10:20:00Z"),
+    () => withCollateral(() => undefined, new Date("2025-06-19T10:20:00Z")),
     "collateral_qe_identity_not_yet_valid",
   ],
   // re-rooted on the local test PKI (Intel's keys cannot sign these)
@@ -592,7 +592,11 @@ describe("named corruptions of real TDX evidence", () => {
     const at = (offset: number) => {
       const copy = base.slice();
       copy[offset] = 0x32;
-      return outcome(copy, { signaturesOnly: true, now: "2023-07-01T01:00:00Z", collateral: undefined });
+      return outcome(copy, {
+        signaturesOnly: true,
+        now: new Date("2023-07-01T01:00:00Z"),
+        collateral: undefined,
+      });
     };
     expect(await at(0x1e)).toBe("tdx_quote_signature_invalid"); // header
     expect(await at(0x3c)).toBe("tdx_quote_signature_invalid"); // TD quote body

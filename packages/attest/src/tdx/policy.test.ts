@@ -10,7 +10,7 @@ const MRTD =
 async function realFacts(): Promise<TdxPolicyFacts> {
   return verifyTdxQuote(readVector("tdx/phala-dcap-qvl/tdx_quote"), {
     collateral: readVectorText("tdx/phala-dcap-qvl/tdx_quote_collateral.json"),
-    now: "2025-07-19T10:00:34Z",
+    now: new Date("2025-07-19T10:00:34Z"),
   });
 }
 

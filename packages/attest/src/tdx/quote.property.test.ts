@@ -74,7 +74,9 @@ describe("property: malformed input only ever raises our errors", () => {
     await fc.assert(
       fc.asyncProperty(mutatedQuote, async (quote) => {
         await onlyOurErrors(() => parseTdxQuote(quote));
-        await onlyOurErrors(() => verifyTdxQuote(quote, { now: "2025-07-19T10:00:34Z", collateral }));
+        await onlyOurErrors(() =>
+          verifyTdxQuote(quote, { now: new Date("2025-07-19T10:00:34Z"), collateral }),
+        );
       }),
       { numRuns: 150 },
     );

@@ -21,7 +21,7 @@ import { type TdxVerificationResult, type VerifyTdxOptions, verifyTdxQuote } fro
 
 const PHALA = "tdx/phala-dcap-qvl";
 const GTDX = "tdx/google-go-tdx-guest";
-const NOW = "2025-07-19T10:00:34Z";
+const NOW = new Date("2025-07-19T10:00:34Z");
 const TD_ATTRIBUTES = 168;
 const XFAM = 176;
 
@@ -93,7 +93,7 @@ describe("item 1: the TDX spec defaults apply by default", () => {
       const result = await verifyTdxQuote(readVector(file), {
         signaturesOnly: true,
         allowUnchecked: ["tcb"],
-        now: "2026-06-01T00:00:00Z",
+        now: new Date("2026-06-01T00:00:00Z"),
       });
       expect(result.verified, file).toBe(true);
       expect(codes(result), file).toEqual(want);
@@ -166,7 +166,7 @@ describe("item 1: the TDX spec defaults apply by default", () => {
   it("SGX quotes have no TD_ATTRIBUTES or XFAM: the TD rules do not apply", async () => {
     const result = await verifyTdxQuote(readVector(`${PHALA}/sgx_quote`), {
       collateral: readVectorText(`${PHALA}/sgx_quote_collateral.json`),
-      now: "2025-07-19T10:01:17Z",
+      now: new Date("2025-07-19T10:01:17Z"),
       policy: { acceptedTcbStatuses: ["ConfigurationAndSWHardeningNeeded"], allowedAdvisoryIds: ["*"] },
     });
     expect(result.ok).toBe(true);
@@ -330,7 +330,7 @@ describe("item 3: pins, minimum tcbEvaluationDataNumber, statuses accepted by na
     const verify = (policy: unknown) =>
       verifyTdxQuote(readVector(`${PHALA}/sgx_quote`), {
         collateral: readVectorText(`${PHALA}/sgx_quote_collateral.json`),
-        now: "2025-07-19T10:01:17Z",
+        now: new Date("2025-07-19T10:01:17Z"),
         policy,
       });
     const both = ["INTEL-SA-00289", "INTEL-SA-00615"];
@@ -382,7 +382,7 @@ describe("item 4: precise collateral codes in Intel's order", () => {
   it("real collateral long expired: root CA CRL, PCK CRL, TCB info and QE identity each with its own code, in order", async () => {
     const result = await verifyTdxQuote(phalaQuote(), {
       collateral: phalaCollateral(),
-      now: "2026-08-01T00:00:00Z",
+      now: new Date("2026-08-01T00:00:00Z"),
     });
     expect(codes(result)).toEqual([
       "collateral_root_ca_crl_expired",
@@ -423,7 +423,7 @@ describe("trailing bytes (issue 18 item 5, TDX side)", () => {
   it("a quote without trailing bytes passes the strict option (go-tdx-guest quote_v5_sample)", async () => {
     const result = await verifyTdxQuote(readVector(`${GTDX}/quote_v5_sample.dat`), {
       collateral: readVectorText(`${PHALA}/tdx_quote_outdated_collateral.json`),
-      now: "2026-03-20T10:41:14Z",
+      now: new Date("2026-03-20T10:41:14Z"),
       policy: { rejectTrailingBytes: true },
     });
     expect(result.trailingBytes).toBe(0);

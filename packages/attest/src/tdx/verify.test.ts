@@ -9,6 +9,7 @@ import { createTestPki, reRootEvidence } from "./testing/test-pki.js";
 import {
   clearTdxCaches,
   type TdxVerificationResult,
+  toVerificationTime,
   verifyQuoteSignatures,
   verifyTdxQuote,
 } from "./verify.js";
@@ -102,11 +103,18 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     expect(codes(before)).toContain("collateral_qe_identity_not_yet_valid");
   });
 
-  it("`now` may be a Date, an ISO string or Unix seconds", async () => {
+  it("`now` is a Date, as for every verifier; toVerificationTime reads ISO text and Unix seconds", async () => {
     const quote = readVector(`${PHALA}/tdx_quote`);
     const collateral = readVectorJson<QuoteCollateralV3>(`${PHALA}/tdx_quote_collateral.json`);
-    for (const now of [new Date(1752919234 * 1000), "2025-07-19T10:00:34Z", 1752919234]) {
+    for (const text of ["2025-07-19T10:00:34Z", 1752919234, "1752919234"]) {
+      const now = toVerificationTime(text);
+      expect(now.getTime()).toBe(1752919234 * 1000);
       expect((await verifyTdxQuote(quote, { collateral, now })).ok).toBe(true);
+    }
+    for (const now of ["2025-07-19T10:00:34Z", 1752919234, new Date(Number.NaN), undefined]) {
+      await expect(verifyTdxQuote(quote, { collateral, now: now as unknown as Date })).rejects.toMatchObject({
+        code: "tdx_now_invalid",
+      });
     }
   });
 
@@ -151,7 +159,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
   it("phala near_quote at the NEAR test's fixed time 1757462400: UpToDate, non-zero MRCONFIGID", async () => {
     const result = await verifyTdxQuote(readVector(`${PHALA}/near_quote.bin`), {
       collateral: readVectorText(`${PHALA}/near_quote_collateral.json`),
-      now: 1757462400,
+      now: new Date(1757462400 * 1000),
     });
     expect(result.ok).toBe(true);
     expect(result.tcbStatus).toBe("UpToDate");
@@ -190,7 +198,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     const strict = await verifyTdxQuote(quote, {
       signaturesOnly: true,
       allowUnchecked: ["tcb"],
-      now: "2023-07-01T01:00:00Z",
+      now: new Date("2023-07-01T01:00:00Z"),
     });
     expect(strict.verified).toBe(true);
     expect(strict.ok).toBe(false);
@@ -198,7 +206,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     const result = await verifyTdxQuote(quote, {
       signaturesOnly: true,
       allowUnchecked: ["tcb", "sept_ve_disable"],
-      now: "2023-07-01T01:00:00Z",
+      now: new Date("2023-07-01T01:00:00Z"),
     });
     expect(result.verified).toBe(true);
     expect(result.ok).toBe(true);
@@ -215,12 +223,12 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     const signatures = await verifyTdxQuote(quote, {
       signaturesOnly: true,
       allowUnchecked: ["tcb"],
-      now: "2053-07-01T01:00:00Z",
+      now: new Date("2053-07-01T01:00:00Z"),
     });
     expect(codes(signatures)).toEqual(["certificate_expired"]);
     const full = await verifyTdxQuote(quote, {
       collateral: goTdxGuestCollateral(),
-      now: "2053-07-01T01:00:00Z",
+      now: new Date("2053-07-01T01:00:00Z"),
     });
     expect(codes(full)).toEqual(
       expect.arrayContaining([
@@ -235,7 +243,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     const result = await verifyTdxQuote(readVector(`${GTDX}/quote_v5_sample.dat`), {
       signaturesOnly: true,
       allowUnchecked: ["tcb"],
-      now: "2026-02-03T01:00:00Z",
+      now: new Date("2026-02-03T01:00:00Z"),
     });
     expect(result.verified).toBe(true);
     expect(result.quoteVersion).toBe(5);
@@ -247,7 +255,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
   it("A5: quote_v5_sample + tdx_quote_outdated_collateral at 2026-03-20T10:41:14Z: UpToDate (platform, TDX_01, QE)", async () => {
     const result = await verifyTdxQuote(readVector(`${GTDX}/quote_v5_sample.dat`), {
       collateral: readVectorText(`${PHALA}/tdx_quote_outdated_collateral.json`),
-      now: "2026-03-20T10:41:14Z",
+      now: new Date("2026-03-20T10:41:14Z"),
     });
     expect(result.ok).toBe(true);
     expect(result.tcb).toMatchObject({
@@ -261,7 +269,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
   it("A5: trustee tdx_quote_4 (DEBUG TD) + go-tdx-guest collateral: genuine, UpToDate, rejected on policy for debug", async () => {
     const result = await verifyTdxQuote(readVector("tdx/trustee/tdx_quote_4.dat"), {
       collateral: goTdxGuestCollateral(),
-      now: "2023-07-01T01:00:00Z",
+      now: new Date("2023-07-01T01:00:00Z"),
     });
     expect(result.verified).toBe(true);
     expect(result.tcbStatus).toBe("UpToDate");
@@ -276,7 +284,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
   it("A5: trustee tdx_quote_5 + tdx_quote_outdated_collateral: TCB failure (no platform level)", async () => {
     const result = await verifyTdxQuote(readVector("tdx/trustee/tdx_quote_5.dat"), {
       collateral: readVectorText(`${PHALA}/tdx_quote_outdated_collateral.json`),
-      now: "2026-03-20T10:41:14Z",
+      now: new Date("2026-03-20T10:41:14Z"),
     });
     expect(codes(result)).toEqual(["tdx_tcb_level_not_found"]);
   });
@@ -290,7 +298,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     const signaturesOnly = await verifyTdxQuote(quote, {
       signaturesOnly: true,
       allowUnchecked: ["tcb"],
-      now: "2025-01-01T00:00:00Z",
+      now: new Date("2025-01-01T00:00:00Z"),
     });
     expect(signaturesOnly).toMatchObject({ verified: true, ok: false, debug: true, kind: "sgx" });
     expect(codes(signaturesOnly)).toEqual(["tdx_policy_debug_forbidden"]);
@@ -305,7 +313,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     // 00A067110000, Processor CA CRL) is refused on both counts.
     const mismatch = await verifyTdxQuote(quote, {
       collateral: readVectorText(`${PHALA}/sgx_quote_collateral.json`),
-      now: "2025-07-19T10:01:17Z",
+      now: new Date("2025-07-19T10:01:17Z"),
     });
     expect(codes(mismatch)).toEqual(["tdx_pck_crl_issuer_mismatch", "tdx_fmspc_mismatch"]);
   });
@@ -323,7 +331,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     };
     const result = await verifyTdxQuote(readVector(`${PHALA}/tdx_quote`), {
       collateral: pcs,
-      now: "2025-07-19T10:00:34Z",
+      now: new Date("2025-07-19T10:00:34Z"),
     });
     expect(result.ok).toBe(true);
   });
@@ -333,20 +341,20 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     const collateral = readVectorText(`${PHALA}/tdx_quote_collateral.json`);
     clearTdxCaches();
     // Without a verifier every call runs on fresh state: identical results whatever ran before.
-    const first = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z" });
-    const second = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z" });
+    const first = await verifyTdxQuote(quote, { collateral, now: new Date("2025-07-19T10:00:34Z") });
+    const second = await verifyTdxQuote(quote, { collateral, now: new Date("2025-07-19T10:00:34Z") });
     expect(second).toEqual(first);
     expect(first.collateralCached).toBe(false);
     // A verifier keeps what it verified: the same checks and verdict, and a separate field says so.
     const verifier = createVerifier();
-    const cold = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z", verifier });
-    const warm = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:34Z", verifier });
+    const cold = await verifyTdxQuote(quote, { collateral, now: new Date("2025-07-19T10:00:34Z"), verifier });
+    const warm = await verifyTdxQuote(quote, { collateral, now: new Date("2025-07-19T10:00:34Z"), verifier });
     expect(cold.collateralCached).toBe(false);
     expect(warm.collateralCached).toBe(true);
     expect({ ...warm, collateralCached: false }).toEqual(cold);
     expect(cold).toEqual(first);
     // Outside the window the cache is not used: the expiry is reported again.
-    const late = await verifyTdxQuote(quote, { collateral, now: "2025-07-19T10:00:36Z", verifier });
+    const late = await verifyTdxQuote(quote, { collateral, now: new Date("2025-07-19T10:00:36Z"), verifier });
     expect(late.verified).toBe(false);
     expect(late.collateralCached).toBe(false);
   });
@@ -362,7 +370,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
     });
     await expect(
       verifyTdxQuote(readVector(`${PHALA}/tdx_quote`), {
-        now: "yesterday",
+        now: new Date("yesterday"),
         signaturesOnly: true,
         allowUnchecked: ["tcb"],
       }),
@@ -371,7 +379,7 @@ describe("verifyTdxQuote on real evidence (README A2, A3, A5)", () => {
 });
 
 describe("re-rooted evidence on a local test PKI (passed via `roots`)", () => {
-  const now = "2025-07-19T10:00:34Z";
+  const now = new Date("2025-07-19T10:00:34Z");
   const load = () => ({
     quote: parseTdxQuote(readVector(`${PHALA}/tdx_quote`)),
     collateral: readVectorJson<QuoteCollateralV3>(`${PHALA}/tdx_quote_collateral.json`),

@@ -46,8 +46,11 @@ import {
 
 /** Options of {@link verifyTdxQuote}. */
 export interface VerifyTdxOptions {
-  /** Verification time: a Date, an ISO 8601 string or Unix seconds. Required; the clock is never read. */
-  readonly now: Date | string | number;
+  /**
+   * Verification time, as every verifier takes it: a valid `Date`. Required; the clock is never read.
+   * (`toVerificationTime` turns an ISO 8601 string or Unix seconds into one, as the CLI's `--now` does.)
+   */
+  readonly now: Date;
   /** Collateral: dcap-qvl QuoteCollateralV3 or the PCS container, as an object or JSON text. */
   readonly collateral?: TdxCollateralInput;
   /** Policy (default: UpToDate only, no advisories, no debug). */
@@ -141,7 +144,14 @@ export function clearTdxCaches(): void {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Normalises `now` (Date, ISO string or Unix seconds). */
+/** `options.now`, which every verifier takes the same way: a valid Date. */
+function checkedNow(now: unknown): Date {
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw new AttestArgumentError("tdx_now_invalid", "options.now must be a valid Date");
+  return now;
+}
+
+/** A verification time from text or a number (ISO 8601 or Unix seconds), as the CLI's `--now` takes it. */
 export function toVerificationTime(now: unknown): Date {
   const date =
     now instanceof Date
@@ -452,7 +462,7 @@ export async function verifyQuoteSignatures(
   const roots = resolveRoots(options.roots);
   const jobs = new SignatureJobs();
   await prefetchSignatures(jobs, roots, parsed, undefined);
-  const stage = await checkSignatures(parsed, roots, toVerificationTime(options.now), list, jobs);
+  const stage = await checkSignatures(parsed, roots, checkedNow(options.now), list, jobs);
   return {
     verified: !list.failed,
     quote: parsed,
@@ -542,7 +552,7 @@ interface CollateralStage {
 function tdxRunOptions(options: VerifyTdxOptions): Pick<TdxRun, "now" | "policy"> {
   if (typeof options !== "object" || options === null)
     throw new AttestArgumentError("tdx_options_invalid", "options with `now` are required");
-  const now = toVerificationTime(options.now);
+  const now = checkedNow(options.now);
   for (const item of options.allowUnchecked ?? []) {
     if (!TDX_UNCHECKABLE.includes(item))
       throw new AttestArgumentError(
