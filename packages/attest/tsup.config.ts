@@ -52,9 +52,11 @@ export default defineConfig([
     target: "es2022",
     platform: "neutral",
     treeshake: true,
-    noExternal: ["#asn1js"],
+    noExternal: ["#asn1js", "@noble/hashes/sha2.js"],
     esbuildOptions(options) {
       options.mainFields = ["module", "main"];
+      // SHA-2 on node:crypto in the Node build (src/common/node-sha2.ts): @noble/hashes costs ~10 ms at import.
+      options.alias = { "@noble/hashes/sha2.js": "./src/common/node-sha2.ts" };
     },
   },
   {

@@ -1,0 +1,27 @@
+/**
+ * The Node build's stand-in for `@noble/hashes/sha2.js` (tsup aliases the import in dist/node only):
+ * the same one-shot digests on node:crypto, which Node already carries, so that importing `/bundle`
+ * does not load and compile @noble/hashes (~10 ms at start). Browsers and bundlers keep noble.
+ * node:crypto itself is reached on the first digest, not at import. A test holds both to the same
+ * output.
+ */
+
+type Digest = (data: Uint8Array) => Uint8Array;
+
+interface NodeHash {
+  createHash(algorithm: string): { update(data: Uint8Array): { digest(): Uint8Array } };
+}
+
+let createHash: NodeHash["createHash"] | undefined;
+
+function digest(algorithm: string): Digest {
+  return (data) => {
+    createHash ??= (process.getBuiltinModule("node:crypto") as NodeHash).createHash;
+    const out = createHash(algorithm).update(data).digest();
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  };
+}
+
+export const sha256: Digest = digest("sha256");
+export const sha384: Digest = digest("sha384");
+export const sha512: Digest = digest("sha512");
