@@ -52,10 +52,12 @@ export default defineConfig([
     target: "es2022",
     platform: "neutral",
     treeshake: true,
-    noExternal: ["#asn1js", "@noble/hashes/sha2.js"],
+    noExternal: ["#asn1js", "@noble/hashes/sha2.js", "cbor-x/encode"],
     esbuildOptions(options) {
       options.mainFields = ["module", "main"];
-      // SHA-2 on node:crypto in the Node build (src/common/node-sha2.ts): @noble/hashes costs ~10 ms at import.
+      // SHA-2 on node:crypto in the Node build (src/common/node-sha2.ts): @noble/hashes costs ~10 ms at
+      // import. cbor-x's encoder is bundled like asn1js: ~10 ms less at import than resolving and
+      // loading it as its own module (its notice is kept; a cbor-x fix needs a release of this package).
       options.alias = { "@noble/hashes/sha2.js": "./src/common/node-sha2.ts" };
     },
   },

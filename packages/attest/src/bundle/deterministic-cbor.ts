@@ -1,6 +1,8 @@
 // cbor-x's pure JavaScript build: its root entry in Node also loads the optional native cbor-extract
 // (node-gyp-build, detect-libc, child_process), about 15 ms at import for string decoding these small
-// structures do not need.
+// structures do not need. The Node build (dist/node) bundles it, as it does asn1js, so its notice
+// travels with it:
+/*! cbor-x | MIT License | Copyright (c) 2020 Kris Zyp */
 import { Encoder } from "cbor-x/encode";
 import { copyBytes, equalBytes } from "../common/bytes.js";
 import { EvidenceParseError } from "../common/errors.js";
