@@ -49,6 +49,27 @@ export function normalHex(hex: string): string {
   return (hex.startsWith("0x") || hex.startsWith("0X") ? hex.slice(2) : hex).toLowerCase();
 }
 
+/**
+ * The parsed tree of a value that matched its kind's schema (pure JSON data): a new, marked tree
+ * without `$schema` or undefined members (possible from TypeScript callers, never in JSON), hex
+ * normalised in the fields named, everything else copied, so the caller's object never becomes
+ * the tree. A marked tree is handed back as is.
+ */
+export function normalPolicyTree<T extends object>(
+  value: T,
+  hex: { readonly lists?: ReadonlySet<string>; readonly values?: ReadonlySet<string> },
+): Parsed<T> {
+  if (isParsedPolicy(value)) return value as Parsed<T>;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined || key === "$schema") continue;
+    if (hex.lists?.has(key)) out[key] = (v as readonly string[]).map(normalHex);
+    else if (hex.values?.has(key)) out[key] = normalHex(v as string);
+    else out[key] = typeof v === "object" && v !== null ? structuredClone(v) : v;
+  }
+  return markParsedPolicy(out as T);
+}
+
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**

@@ -7,7 +7,7 @@ import type { NvidiaPolicy } from "../common/generated/policy-types.js";
 import {
   checkPolicySchema,
   isParsedPolicy,
-  markParsedPolicy,
+  normalPolicyTree,
   type Parsed,
   requireParsedPolicy,
 } from "../common/parsed-policy.js";
@@ -64,13 +64,7 @@ export function parseNvidiaPolicy(value: unknown): ParsedNvidiaPolicy {
  * its `gpu.nvidia`, which its own validator checked): a copy, not validated again.
  */
 export function normalNvidiaPolicy(value: NvidiaPolicy): ParsedNvidiaPolicy {
-  if (isParsedPolicy(value)) return value as ParsedNvidiaPolicy;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v === undefined || key === "$schema") continue;
-    out[key] = Array.isArray(v) ? [...v] : v;
-  }
-  return markParsedPolicy(out as NvidiaPolicy);
+  return normalPolicyTree(value, {});
 }
 
 /**

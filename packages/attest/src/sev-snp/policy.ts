@@ -9,7 +9,7 @@ import {
   checkPolicySchema,
   isParsedPolicy,
   markParsedPolicy,
-  normalHex,
+  normalPolicyTree,
   type Parsed,
   requireParsedPolicy,
 } from "../common/parsed-policy.js";
@@ -77,17 +77,7 @@ export function parseSevSnpPolicy(value: unknown): ParsedSevSnpPolicy {
  * its `cpu.sevSnp`, which its own validator checked): normalised, not validated again.
  */
 export function normalSevSnpPolicy(value: SevSnpPolicy): ParsedSevSnpPolicy {
-  if (isParsedPolicy(value)) return value as ParsedSevSnpPolicy;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v === undefined || key === "$schema") continue;
-    if (HEX_LIST_FIELDS.has(key)) out[key] = (v as readonly string[]).map(normalHex);
-    else if (HEX_FIELDS.has(key)) out[key] = normalHex(v as string);
-    else if (Array.isArray(v)) out[key] = [...v];
-    else if (typeof v === "object" && v !== null) out[key] = { ...v };
-    else out[key] = v;
-  }
-  return markParsedPolicy(out as SevSnpPolicy);
+  return normalPolicyTree(value, { lists: HEX_LIST_FIELDS, values: HEX_FIELDS });
 }
 
 /** What a policy is checked against: a report whose signature and chain verified. */

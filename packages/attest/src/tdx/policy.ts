@@ -5,7 +5,7 @@ import {
   checkPolicySchema,
   isParsedPolicy,
   markParsedPolicy,
-  normalHex,
+  normalPolicyTree,
   type Parsed,
   requireParsedPolicy,
 } from "../common/parsed-policy.js";
@@ -184,6 +184,7 @@ const LIST_FIELDS = {
 
 /** The hex fields that are not lists. */
 const HEX_FIELDS = new Set(["reportData", "minimumTeeTcbSvn"]);
+const TDX_HEX_LISTS: ReadonlySet<string> = new Set(Object.keys(LIST_FIELDS));
 
 /**
  * Checks a policy value (parsed JSON) against `schemas/tdx-policy.schema.json` and returns a new
@@ -208,25 +209,7 @@ export function parseTdxPolicy(value: unknown): ParsedTdxPolicy {
  * `cpu.tdx`, which its own validator checked): normalised, not validated again.
  */
 export function normalTdxPolicy(value: TdxPolicy): ParsedTdxPolicy {
-  if (isParsedPolicy(value)) return value as ParsedTdxPolicy;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    // An undefined member (possible from TypeScript callers, never in JSON) means "absent".
-    if (v === undefined || key === "$schema") continue;
-    if (key in LIST_FIELDS) out[key] = (v as readonly string[]).map(normalHex);
-    else if (HEX_FIELDS.has(key)) out[key] = normalHex(v as string);
-    else if (key === "acceptedTcbStatuses")
-      out[key] = (v as readonly TdxAcceptedTcbStatus[]).map((entry) =>
-        typeof entry === "string"
-          ? entry
-          : {
-              status: entry.status,
-              ...(entry.advisoryIds === undefined ? {} : { advisoryIds: [...entry.advisoryIds] }),
-            },
-      );
-    else out[key] = Array.isArray(v) ? [...v] : v;
-  }
-  return markParsedPolicy(out as TdxPolicy);
+  return normalPolicyTree(value, { lists: TDX_HEX_LISTS, values: HEX_FIELDS });
 }
 
 /**
