@@ -10,15 +10,18 @@ function copyExamplePolicies(): void {
   cpSync("../../docs/policies", "policies", { recursive: true });
 }
 
+/** The package's subpaths, built twice: the shared build (bundlers, browsers, CommonJS) and Node's. */
+const SUBPATHS = {
+  index: "src/index.ts",
+  "tdx/index": "src/tdx/index.ts",
+  "sev-snp/index": "src/sev-snp/index.ts",
+  "nvidia/index": "src/nvidia/index.ts",
+  "bundle/index": "src/bundle/index.ts",
+};
+
 export default defineConfig([
   {
-    entry: {
-      index: "src/index.ts",
-      "tdx/index": "src/tdx/index.ts",
-      "sev-snp/index": "src/sev-snp/index.ts",
-      "nvidia/index": "src/nvidia/index.ts",
-      "bundle/index": "src/bundle/index.ts",
-    },
+    entry: SUBPATHS,
     format: ["esm", "cjs"],
     dts: true,
     sourcemap: true,
@@ -39,13 +42,7 @@ export default defineConfig([
     // "exports"), and Node's CommonJS-from-ESM path (its loader, its lexer) costs every subpath about
     // 10 ms at import, more than asn1js itself. Bundlers take the build above, where asn1js stays an
     // import and is shared with pkijs (which the NVIDIA OCSP path loads), not duplicated.
-    entry: {
-      index: "src/index.ts",
-      "tdx/index": "src/tdx/index.ts",
-      "sev-snp/index": "src/sev-snp/index.ts",
-      "nvidia/index": "src/nvidia/index.ts",
-      "bundle/index": "src/bundle/index.ts",
-    },
+    entry: SUBPATHS,
     outDir: "dist/node",
     format: ["esm"],
     sourcemap: true,
