@@ -2,6 +2,31 @@ import { ModelError } from "./errors.js";
 import type { Prng } from "./prng.js";
 import { identifierWords, type PromptFacts } from "./prompt-facts.js";
 
+/**
+ * An address the common validators accept (zod's and the HTML form pattern's shape: dot-separated
+ * local part, domain labels that start with a letter or digit, a top-level domain of two letters or
+ * more). A prompt may mention `A@0.A`; the value must still match `format: "email"` everywhere.
+ */
+/** A prompt's `YYYY-MM-DD` that names a real day (not 2025-13-45 or 2025-02-30). */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.split("-").map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/** A prompt's URL that the WHATWG URL parser accepts (as `format: "uri"` validators do). */
+function isUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const COMMON_EMAIL =
+  /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/;
+
 /** A JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -220,7 +245,7 @@ class Synthesizer {
 
   private formatted(format: unknown): string | undefined {
     const { facts } = this;
-    const date = facts.dates[0] ?? "2025-01-01";
+    const date = facts.dates.find(isCalendarDate) ?? "2025-01-01";
     switch (format) {
       case "date":
         return date;
@@ -229,11 +254,11 @@ class Synthesizer {
       case "time":
         return "00:00:00Z";
       case "email":
-        return facts.emails[0] ?? "user@example.com";
+        return facts.emails.find((email) => COMMON_EMAIL.test(email)) ?? "user@example.com";
       case "uri":
       case "url":
       case "iri":
-        return facts.urls[0] ?? "https://example.com/";
+        return facts.urls.find(isUrl) ?? "https://example.com/";
       case "hostname":
         return "example.com";
       case "ipv4":

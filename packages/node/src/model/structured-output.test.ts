@@ -101,6 +101,17 @@ const schemas: Record<string, Record<string, unknown>> = {
       },
     ],
   },
+  formats: {
+    type: "object",
+    properties: {
+      day: { type: "string", format: "date" },
+      at: { type: "string", format: "date-time" },
+      contact: { type: "string", format: "email" },
+      link: { type: "string", format: "uri" },
+    },
+    required: ["day", "at", "contact", "link"],
+    additionalProperties: false,
+  },
   zodStyle: {
     type: "object",
     properties: {
@@ -192,10 +203,54 @@ describe("peer-tiny structured output (json_schema)", () => {
     expect(z.fromJSONSchema(tree).safeParse(await structured(tree, "a tree")).success).toBe(true);
   });
 
+  it("a prompt's address that common validators refuse is not used for format: email (A@0.A, seed 0)", () => {
+    // Regression: the property below found it (fast-check seed -716858497).
+    const value = synthesizeFromSchema(
+      schemas.person as Record<string, unknown>,
+      promptFacts("A@0.A"),
+      createPrng(0),
+    );
+    expect(z.fromJSONSchema(schemas.person as Record<string, unknown>).safeParse(value).success).toBe(true);
+    expect((value as { email: string }).email).toBe("user@example.com");
+    const kept = synthesizeFromSchema(
+      schemas.person as Record<string, unknown>,
+      promptFacts("write to ada@lovelace.org"),
+      createPrng(0),
+    );
+    expect((kept as { email: string }).email).toBe("ada@lovelace.org");
+  });
+
+  it("a prompt's impossible date or unparseable URL is not used for format: date / uri", () => {
+    const value = synthesizeFromSchema(
+      schemas.formats as Record<string, unknown>,
+      promptFacts("on 2025-02-30 or 2025-13-45, see https://x]y and http://[::1"),
+      createPrng(0),
+    );
+    expect(value).toEqual({
+      day: "2025-01-01",
+      at: "2025-01-01T00:00:00Z",
+      contact: "user@example.com",
+      link: "https://example.com/",
+    });
+    expect(z.fromJSONSchema(schemas.formats as Record<string, unknown>).safeParse(value).success).toBe(true);
+  });
+
   it("any prompt gives a valid value (property)", () => {
+    // Free text, and text made of the tokens the prompt facts pick up (dates, addresses, URLs), so
+    // that malformed ones (2025-02-30, A@0.A, https://x]y) come up often.
+    const token = fc.oneof(
+      fc.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      fc.stringMatching(/^[\w.+'-]{1,6}@[\w-]{1,5}(\.[\w-]{1,4}){1,2}$/),
+      fc.stringMatching(/^https?:\/\/[!-~]{1,12}$/),
+      fc.string({ maxLength: 8 }),
+    );
+    const prompts = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.array(token, { maxLength: 6 }).map((t) => t.join(" ")),
+    );
     const validators = Object.values(schemas).map((schema) => [schema, z.fromJSONSchema(schema)] as const);
     fc.assert(
-      fc.property(fc.string({ maxLength: 80 }), fc.integer(), (prompt, seed) => {
+      fc.property(prompts, fc.integer(), (prompt, seed) => {
         for (const [schema, validator] of validators) {
           const value = synthesizeFromSchema(schema, promptFacts(prompt), createPrng(seed));
           if (!validator.safeParse(value).success) return false;
