@@ -1,23 +1,27 @@
+import { AttestArgumentError } from "./errors.js";
+import { nodeCrypto } from "./signatures.js";
+
 /**
  * The Node build's stand-in for `@noble/hashes/sha2.js` (tsup aliases the import in dist/node only):
  * the same one-shot digests on node:crypto, which Node already carries, so that importing `/bundle`
  * does not load and compile @noble/hashes (~10 ms at start). Browsers and bundlers keep noble.
- * node:crypto itself is reached on the first digest, not at import. A test holds both to the same
- * output.
+ * node:crypto is reached (through the signature backend's accessor) on the first digest, not at
+ * import. A test holds both to the same output.
  */
 
 type Digest = (data: Uint8Array) => Uint8Array;
 
-interface NodeHash {
-  createHash(algorithm: string): { update(data: Uint8Array): { digest(): Uint8Array } };
-}
-
-let createHash: NodeHash["createHash"] | undefined;
-
 function digest(algorithm: string): Digest {
   return (data) => {
-    createHash ??= (process.getBuiltinModule("node:crypto") as NodeHash).createHash;
-    const out = createHash(algorithm).update(data).digest();
+    const crypto = nodeCrypto();
+    if (!crypto)
+      throw new AttestArgumentError(
+        "signature_backend_unavailable",
+        "node:crypto is not available here (process.getBuiltinModule is missing)",
+      );
+    const hash = crypto.createHash(algorithm);
+    hash.update(data);
+    const out = hash.digest();
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   };
 }

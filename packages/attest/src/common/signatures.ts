@@ -19,10 +19,10 @@ export type HashName = "SHA-256" | "SHA-384" | "SHA-512";
 export type SignatureBackend = "node:crypto" | "webcrypto";
 
 /** The parts of `node:crypto` this module uses (typed here so no Node types leak into the API). */
-interface NodeKeyObject {
+export interface NodeKeyObject {
   readonly type: string;
 }
-interface NodeCrypto {
+export interface NodeCrypto {
   readonly KeyObject: { from(key: CryptoKey): NodeKeyObject };
   createHash(algorithm: string): { update(data: Uint8Array): unknown; digest(): Uint8Array };
   createPublicKey(input: { key: JsonWebKey; format: "jwk" }): NodeKeyObject;
@@ -49,7 +49,7 @@ let nodeCryptoModule: NodeCrypto | null | undefined;
  * point Node has not loaded it yet, and loading it (its internal modules compiled) costs 3–4 ms that
  * an app importing a subpath to seal, or to verify later, need not pay at start.
  */
-function nodeCrypto(): NodeCrypto | undefined {
+export function nodeCrypto(): NodeCrypto | undefined {
   if (nodeCryptoModule === undefined) {
     const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
     try {
