@@ -8,7 +8,7 @@ import {
   type VerificationIssue,
 } from "../common/errors.js";
 import { lazyModule } from "../common/lazy-module.js";
-import { type Verifier, verifierOf } from "../common/verifier.js";
+import { isVerificationTime, type Verifier, verifierOf } from "../common/verifier.js";
 import { type Certificate, parseCertificate, toPem } from "../common/x509.js";
 import type { NvidiaVerificationResult } from "../nvidia/index.js";
 import type { SevSnpProductRoots, SevSnpVerificationResult } from "../sev-snp/index.js";
@@ -179,12 +179,7 @@ export async function verifyBundle(
   bundle: AttestationBundle,
   options: VerifyBundleOptions,
 ): Promise<BundleVerificationResult> {
-  if (
-    typeof options !== "object" ||
-    options === null ||
-    !(options.now instanceof Date) ||
-    Number.isNaN(options.now.getTime())
-  ) {
+  if (typeof options !== "object" || options === null || !isVerificationTime(options.now)) {
     throw new AttestArgumentError("bundle_now_required", "verifyBundle needs options.now (a valid Date)");
   }
   if (options.policy === undefined)

@@ -87,6 +87,14 @@ export function createVerifier(options: CreateVerifierOptions = {}): Verifier {
   });
 }
 
+/**
+ * A verification time as every verifier takes it: a `Date` that holds a time (not `new Date(NaN)`).
+ * The verifiers never read the clock; each refuses anything else with its own argument code.
+ */
+export function isVerificationTime(now: unknown): now is Date {
+  return now instanceof Date && !Number.isNaN(now.getTime());
+}
+
 /** The verifier a call runs on: the caller's, or a fresh one for this call only. */
 export function verifierOf(verifier: Verifier | undefined): Verifier {
   return verifier ?? createVerifier();

@@ -2,7 +2,7 @@ import { decodeEvidenceInput, equalBytes, fromHex, toHex } from "../common/bytes
 import { type Check, CheckList } from "../common/check.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
 import { verifyEcdsa } from "../common/signatures.js";
-import { type Verifier, verifierOf } from "../common/verifier.js";
+import { isVerificationTime, type Verifier, verifierOf } from "../common/verifier.js";
 import { type Certificate, SignatureVerdictCache, type VerifiedChain } from "../common/x509.js";
 import {
   deviceIdentity,
@@ -365,7 +365,7 @@ export async function verifyNvidiaEvidence(
   evidence: Uint8Array | string,
   options: VerifyNvidiaOptions,
 ): Promise<NvidiaVerificationResult> {
-  if (!(options.now instanceof Date) || Number.isNaN(options.now.getTime())) {
+  if (!isVerificationTime(options.now)) {
     throw new AttestArgumentError("nvidia_argument_invalid", "options.now must be a valid Date");
   }
   const policy = parseNvidiaPolicy(options.policy ?? {});

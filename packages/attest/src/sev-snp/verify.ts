@@ -3,7 +3,7 @@ import { type Check, CheckList } from "../common/check.js";
 import { isEcdsaScalarInRange } from "../common/ecdsa-signature.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
 import { type SignatureBackend, verifyEcdsa } from "../common/signatures.js";
-import { type Verifier, verifierOf } from "../common/verifier.js";
+import { isVerificationTime, type Verifier, verifierOf } from "../common/verifier.js";
 import { type Certificate, isRevoked, parseCertificates, parseCrl, verifyCrl } from "../common/x509.js";
 import { SevSnpCache } from "./cache.js";
 import {
@@ -514,7 +514,7 @@ export async function verifySevSnpReport(
   input: Uint8Array | SevSnpReport,
   options: SevSnpVerifyOptions,
 ): Promise<SevSnpVerificationResult> {
-  if (!options || !(options.now instanceof Date) || Number.isNaN(options.now.getTime())) {
+  if (!options || !isVerificationTime(options.now)) {
     throw new AttestArgumentError("snp_now_required", "verifySevSnpReport needs options.now (a valid Date)");
   }
   if (options.product !== undefined && !SEV_SNP_PRODUCTS.includes(options.product)) {

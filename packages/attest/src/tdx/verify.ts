@@ -2,7 +2,7 @@ import { equalBytes, isAllZero, toHex } from "../common/bytes.js";
 import { type Check, CheckList } from "../common/check.js";
 import { AttestArgumentError, EvidenceInvalidError, type VerificationIssue } from "../common/errors.js";
 import { clearKeyCaches, derSignatureToRaw, sha256Digest, startEcdsaVerify } from "../common/signatures.js";
-import { type Verifier, verifierOf } from "../common/verifier.js";
+import { isVerificationTime, type Verifier, verifierOf } from "../common/verifier.js";
 import {
   type Certificate,
   type Crl,
@@ -146,7 +146,7 @@ export function clearTdxCaches(): void {
 
 /** `options.now`, which every verifier takes the same way: a valid Date. */
 function checkedNow(now: unknown): Date {
-  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+  if (!isVerificationTime(now))
     throw new AttestArgumentError("tdx_now_invalid", "options.now must be a valid Date");
   return now;
 }
