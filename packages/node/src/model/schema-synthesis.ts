@@ -14,16 +14,6 @@ function isCalendarDate(text: string): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-/** A prompt's URL that the WHATWG URL parser accepts (as `format: "uri"` validators do). */
-function isUrl(text: string): boolean {
-  try {
-    new URL(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const COMMON_EMAIL =
   /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/;
 
@@ -258,7 +248,8 @@ class Synthesizer {
       case "uri":
       case "url":
       case "iri":
-        return facts.urls.find(isUrl) ?? "https://example.com/";
+        // A URL the WHATWG parser accepts, as `format: "uri"` validators require.
+        return facts.urls.find((url) => URL.canParse(url)) ?? "https://example.com/";
       case "hostname":
         return "example.com";
       case "ipv4":
