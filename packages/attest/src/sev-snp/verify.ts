@@ -410,10 +410,9 @@ async function checkReportBindings(
   vcek: Certificate,
   kind: ReturnType<typeof keyKindOf>,
   keyLabel: string,
-  product: SevSnpProduct | undefined,
+  reported: { readonly tcb: SevSnpTcb; readonly layout: ReturnType<typeof tcbLayoutOf> },
 ): Promise<void> {
-  const layout = tcbLayoutOf(product ?? report.cpuidProduct ?? "milan");
-  const reportedTcb = decodeTcb(report.reportedTcb, layout);
+  const { tcb: reportedTcb, layout } = reported;
   await list.run(
     "tcb_binding",
     `${keyLabel} TCB extensions equal the report's REPORTED_TCB`,
@@ -456,6 +455,7 @@ async function checkReportBindings(
 function sevSnpResult(
   report: SevSnpReport,
   product: SevSnpProduct | undefined,
+  reportedTcb: SevSnpTcb,
   list: CheckList,
   verified: boolean,
 ): SevSnpVerificationResult {
@@ -480,9 +480,7 @@ function sevSnpResult(
       migrateMa: report.policy.migrateMa,
       singleSocket: report.policy.singleSocket,
     },
-    reportedTcb: tcbResult(
-      decodeTcb(report.reportedTcb, tcbLayoutOf(product ?? report.cpuidProduct ?? "milan")),
-    ),
+    reportedTcb: tcbResult(reportedTcb),
     firmware: `${report.currentVersion.major}.${report.currentVersion.minor} build ${report.currentVersion.build}`,
     committedFirmware: `${report.committedVersion.major}.${report.committedVersion.minor} build ${report.committedVersion.build}`,
     authorKeyEnabled: report.keyInfo.authorKeyEn,
@@ -574,7 +572,10 @@ export async function verifySevSnpReport(
     `Report signed by the ${keyLabel} (ECDSA P-384/SHA-384)`,
     () => signatureTask,
   );
-  await checkReportBindings(list, report, vcek, kind, keyLabel, product);
+  // REPORTED_TCB, decoded once with the product line's layout (Turin adds FMC).
+  const layout = tcbLayoutOf(product ?? report.cpuidProduct ?? "milan");
+  const reportedTcb = decodeTcb(report.reportedTcb, layout);
+  await checkReportBindings(list, report, vcek, kind, keyLabel, { tcb: reportedTcb, layout });
 
   const verified = !list.failed;
   // A fetched VCEK is cached only once it chained, signed this report and matched its chip and TCB.
@@ -587,5 +588,5 @@ export async function verifySevSnpReport(
     list.skip("policy", "Policy", "not checked: the report did not verify");
   }
 
-  return sevSnpResult(report, product, list, verified);
+  return sevSnpResult(report, product, reportedTcb, list, verified);
 }
