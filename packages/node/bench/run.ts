@@ -43,6 +43,7 @@ import pino from "pino";
 import { type ChatMessage, loadPeerTiny } from "../src/model/index.js";
 import { startNode } from "../src/start-node.js";
 import { startWorker, type WorkerHandle } from "../src/worker/host.js";
+import { startFloorRelay } from "./floor-relay.js";
 
 /** Measured requests per cell and round. */
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
@@ -309,9 +310,33 @@ const through = (tier: "open" | "verified", enclavePid: number | undefined) => (
     enclavePid,
   ),
 });
+const relay = await startFloorRelay(upstreamUrl);
+const floor = {
+  json: cell(
+    "floor relay",
+    false,
+    () => timed(relay.url, json, requestBody("peer-tiny", false), false),
+    relay.pid,
+  ),
+  stream: cell(
+    "floor relay",
+    true,
+    () => timed(relay.url, json, requestBody("peer-tiny", true), true),
+    relay.pid,
+  ),
+};
 const open = through("open", workers[0]?.enclavePid);
 const verified = through("verified", workers[1]?.enclavePid);
-const cells = [direct.json, open.json, verified.json, direct.stream, open.stream, verified.stream];
+const cells = [
+  direct.json,
+  floor.json,
+  open.json,
+  verified.json,
+  direct.stream,
+  floor.stream,
+  open.stream,
+  verified.stream,
+];
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -365,7 +390,8 @@ for (const c of cells) {
   const addedP50 = p50 - percentile(base.totals, 50);
   const isDirect = c === base;
   const cpu = c.cpuMs / c.totals.length;
-  if (!isDirect) added.push({ name: `${c.name}, ${c.stream ? "stream" : "JSON"}`, ms: addedP50 });
+  if (!isDirect && !c.name.startsWith("floor"))
+    added.push({ name: `${c.name}, ${c.stream ? "stream" : "JSON"}`, ms: addedP50 });
   lines.push([
     c.stream ? "stream" : "JSON",
     c.name,
@@ -434,12 +460,21 @@ console.log(
   `\nadded p50 (node − direct), goal ≤ ${GOAL_ADDED_P50_MS} ms: ${met ? "met" : "NOT MET"} ` +
     `(worst ${fmt(worst.ms)} ms: ${worst.name}; ${added.map((a) => `${a.name} ${fmt(a.ms)}`).join(", ")})`,
 );
+const floorAdded = (stream: boolean) =>
+  percentile((stream ? floor.stream : floor.json).totals, 50) -
+  percentile((stream ? direct.stream : direct.json).totals, 50);
+console.log(
+  `floor relay (the same process hops, no node logic) adds ${fmt(floorAdded(false))} ms p50 (JSON), ` +
+    `${fmt(floorAdded(true))} ms (stream); the node adds ${fmt(worst.ms - floorAdded(worst.name.endsWith("stream")))} ms ` +
+    `over that floor at its worst (${worst.name})`,
+);
 console.log(
   `load average at start ${startLoad}, at end ${loadavg()
     .map((l) => l.toFixed(2))
     .join(" ")} (other processes on the machine skew every column)`,
 );
 
+await relay.close();
 for (const w of workers) await w.close({ drainTimeoutMs: 1000 });
 await node.close({ graceMs: 1000 });
 upstream.closeAllConnections();
