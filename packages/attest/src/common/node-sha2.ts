@@ -1,5 +1,5 @@
 import { AttestArgumentError } from "./errors.js";
-import { nodeCrypto } from "./signatures.js";
+import { nodeCrypto } from "./node-crypto.js";
 
 /**
  * The Node build's stand-in for `@noble/hashes/sha2.js` (tsup aliases the import in dist/node only):

@@ -1,5 +1,6 @@
 import { bytesKey, concatBytes, toBase64 } from "./bytes.js";
 import { AttestArgumentError } from "./errors.js";
+import { type NodeCrypto, nodeCrypto } from "./node-crypto.js";
 
 /**
  * Signature checks (ECDSA P-256/P-384, RSASSA-PSS, RSASSA-PKCS1-v1_5) on the platform's native
@@ -17,49 +18,7 @@ import { AttestArgumentError } from "./errors.js";
 export type EcCurve = "P-256" | "P-384";
 export type HashName = "SHA-256" | "SHA-384" | "SHA-512";
 export type SignatureBackend = "node:crypto" | "webcrypto";
-
-/** The parts of `node:crypto` this module uses (typed here so no Node types leak into the API). */
-export interface NodeKeyObject {
-  readonly type: string;
-}
-export interface NodeCrypto {
-  readonly KeyObject: { from(key: CryptoKey): NodeKeyObject };
-  createHash(algorithm: string): { update(data: Uint8Array): unknown; digest(): Uint8Array };
-  createPublicKey(input: { key: JsonWebKey; format: "jwk" }): NodeKeyObject;
-  verify(
-    algorithm: string,
-    data: Uint8Array,
-    key: { key: NodeKeyObject; dsaEncoding?: "ieee-p1363"; padding?: number; saltLength?: number },
-    signature: Uint8Array,
-  ): boolean;
-  verify(
-    algorithm: string,
-    data: Uint8Array,
-    key: { key: NodeKeyObject; padding?: number; saltLength?: number },
-    signature: Uint8Array,
-    callback: (error: Error | null, valid: boolean) => void,
-  ): void;
-  readonly constants: { readonly RSA_PKCS1_PSS_PADDING: number; readonly RSA_PKCS1_PADDING: number };
-}
-
-let nodeCryptoModule: NodeCrypto | null | undefined;
-
-/**
- * node:crypto, loaded on the first signature check rather than at import: outside a CommonJS entry
- * point Node has not loaded it yet, and loading it (its internal modules compiled) costs 3–4 ms that
- * an app importing a subpath to seal, or to verify later, need not pay at start.
- */
-export function nodeCrypto(): NodeCrypto | undefined {
-  if (nodeCryptoModule === undefined) {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    try {
-      nodeCryptoModule = (proc?.getBuiltinModule?.("node:crypto") as NodeCrypto | undefined) ?? null;
-    } catch {
-      nodeCryptoModule = null;
-    }
-  }
-  return nodeCryptoModule ?? undefined;
-}
+export { type NodeCrypto, type NodeKeyObject, nodeCrypto } from "./node-crypto.js";
 
 let chosenBackend: SignatureBackend | undefined;
 

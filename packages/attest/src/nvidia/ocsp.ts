@@ -1,3 +1,4 @@
+import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import type * as Asn1 from "asn1js";
 import type * as Pkijs from "pkijs";
 import { bytesKey, equalBytes, toHex } from "../common/bytes.js";
@@ -55,21 +56,23 @@ const REASONS = [
 type Hash = (data: Uint8Array) => Uint8Array;
 
 /**
- * pkijs and the asn1js it works with (the same copy: its CommonJS build), and @noble/hashes' SHA-1 and
- * SHA-2 for CertIDs, loaded together on first use: importing `/nvidia` loads none of them.
+ * pkijs and the asn1js it works with (the same copy: its CommonJS build), and @noble/hashes' SHA-1 for
+ * CertIDs, loaded together on first use: importing `/nvidia` loads none of them. SHA-2 is a static
+ * import: Node's build maps it to node:crypto (src/common/node-sha2.ts, a few lines), and a dynamic
+ * import of it made that module an entry of its own, which split the shared errors and bytes code
+ * every subpath loads into one more module to load at import.
  */
 const loadPkijs = lazyModule(async () => {
-  const [pkijs, asn1js, legacy, sha2] = await Promise.all([
+  const [pkijs, asn1js, legacy] = await Promise.all([
     import("pkijs"),
     import("asn1js"),
     import("@noble/hashes/legacy.js"),
-    import("@noble/hashes/sha2.js"),
   ]);
   const hashes: Record<string, Hash> = {
     [OID_SHA1]: legacy.sha1,
-    [OID.sha256]: sha2.sha256,
-    [OID.sha384]: sha2.sha384,
-    [OID.sha512]: sha2.sha512,
+    [OID.sha256]: sha256,
+    [OID.sha384]: sha384,
+    [OID.sha512]: sha512,
   };
   return { pkijs, asn1js, hashes };
 });
