@@ -33,8 +33,12 @@ export const API_KEY_PREFIX = "pc_";
 /** The prefix of every worker token. */
 export const WORKER_TOKEN_PREFIX = "pcw_";
 
-/** Version of the worker WebSocket protocol spoken by this package. */
-export const WORKER_PROTOCOL_VERSION = 1;
+/**
+ * Version of the worker WebSocket protocol spoken by this package. 2 added the `chunks` frame; a
+ * worker and an orchestrator of different versions are refused at `hello`
+ * (`protocol_version_unsupported`), never mid-job.
+ */
+export const WORKER_PROTOCOL_VERSION = 2;
 
 /** Path of the worker WebSocket endpoint on the orchestrator. */
 export const WORKER_ENDPOINT_PATH = "/v1/workers/connect";

@@ -3,10 +3,16 @@ import { describe, expect, it } from "vitest";
 import { parseChatCompletionRequest } from "./chat.js";
 import { canonicalJson, fromBase64Url, fromHex, sha256Hex, toBase64Url, toHex } from "./encoding.js";
 import { ProtocolError } from "./errors.js";
+import { WORKER_PROTOCOL_VERSION } from "./headers.js";
 import { CompletionAccumulator, completionOutputOf, outputCommitment, outputHash } from "./peer.js";
 import { maxPriceCredits, priceCredits } from "./pricing.js";
 import { encodeSealedFrame, SealedFrameReader } from "./sealed-stream-frames.js";
-import { parseOrchestratorMessage, parseWorkerMessage, workerMessageSchema } from "./worker-messages.js";
+import {
+  MAX_CHUNKS_PER_FRAME,
+  parseOrchestratorMessage,
+  parseWorkerMessage,
+  workerMessageSchema,
+} from "./worker-messages.js";
 
 describe("encoding", () => {
   it("base64url round-trips and agrees with Node's encoder", () => {
@@ -162,7 +168,7 @@ describe("sealed stream frames", () => {
 describe("worker messages", () => {
   const hello = {
     type: "hello",
-    protocol: 1,
+    protocol: WORKER_PROTOCOL_VERSION,
     token: "pcw_x",
     role: "worker",
     tier: "verified",
@@ -214,14 +220,51 @@ describe("worker messages", () => {
     });
   });
 
+  it("parse a chunks frame on the fast path exactly as the schema does", () => {
+    const text = (content: string) => ({ type: "chunk", job_id: "job_1", content });
+    const sealed = { type: "sealed_chunk", job_id: "job_2", data: "AAEC" };
+    const toolCall = {
+      type: "chunk",
+      job_id: "job_1",
+      tool_call: { index: 0, id: "c", name: "f", arguments: "{}" },
+    };
+    const cases: unknown[] = [
+      { type: "chunks", chunks: [text("a"), text("b")] },
+      { type: "chunks", chunks: [text("a")] },
+      { type: "chunks", chunks: [text("a"), { type: "chunk", job_id: "job_9" }] },
+      { type: "chunks", chunks: [text("a"), sealed] },
+      { type: "chunks", chunks: [toolCall, text("b")] },
+      { type: "chunks", chunks: [] },
+      { type: "chunks", chunks: Array.from({ length: MAX_CHUNKS_PER_FRAME }, () => text("x")) },
+      { type: "chunks", chunks: Array.from({ length: MAX_CHUNKS_PER_FRAME + 1 }, () => text("x")) },
+      { type: "chunks", chunks: [text("a"), { type: "chunk", job_id: "job_1", content: 7 }] },
+      { type: "chunks", chunks: [text("a"), { type: "result", job_id: "job_1" }] },
+      { type: "chunks", chunks: [text("a"), { type: "chunks", chunks: [text("b")] }] },
+      { type: "chunks", chunks: [text("a")], extra: 1 },
+      { type: "chunks", chunks: { 0: text("a") } },
+      { type: "chunks" },
+    ];
+    for (const value of cases) {
+      const encoded = JSON.stringify(value);
+      const expected = workerMessageSchema.safeParse(value);
+      if (expected.success) expect(parseWorkerMessage(encoded), encoded.slice(0, 80)).toEqual(expected.data);
+      else expect(() => parseWorkerMessage(encoded), encoded.slice(0, 80)).toThrow(ProtocolError);
+    }
+    expect(() =>
+      parseWorkerMessage(JSON.stringify({ type: "chunks", chunks: [text("a"), { type: "chunk" }] })),
+    ).toThrow(expect.objectContaining({ code: "protocol_message_invalid", path: "chunks.1.job_id" }));
+  });
+
   it("refuse garbage with the path, and other protocol versions", () => {
     expect(() => parseWorkerMessage("{")).toThrow(/not JSON/);
     expect(() => parseWorkerMessage(JSON.stringify({ ...hello, tier: "gold" }))).toThrow(
       expect.objectContaining({ code: "protocol_message_invalid", path: "tier" }),
     );
-    expect(() => parseWorkerMessage(JSON.stringify({ ...hello, protocol: 2 }))).toThrow(
-      expect.objectContaining({ code: "protocol_version_unsupported" }),
-    );
+    for (const protocol of [WORKER_PROTOCOL_VERSION - 1, WORKER_PROTOCOL_VERSION + 1]) {
+      expect(() => parseWorkerMessage(JSON.stringify({ ...hello, protocol }))).toThrow(
+        expect.objectContaining({ code: "protocol_version_unsupported" }),
+      );
+    }
     expect(() => parseWorkerMessage('{"type":"result","job_id":"j","output":42}')).toThrow(ProtocolError);
   });
 });

@@ -11,6 +11,8 @@ import { TIERS } from "./tiers.js";
  * `welcome` or `rejected`. Then the orchestrator sends `job`, `cancel`, `attest` and (to
  * validators) `reexecute`; the worker answers with `chunk`/`sealed_chunk`, then exactly one
  * `result` or `job_error` per job, `attestation` per `attest`, and `verdict` per `reexecute`.
+ * Several chunks ready at once (of one job or several) may travel as one `chunks` frame, in order:
+ * a stream is one frame per token otherwise, and each frame is a write, a wake-up and a parse.
  */
 
 const jobId = z.string().check(z.minLength(1), z.maxLength(64));
@@ -56,6 +58,17 @@ export const chunkSchema = z.object({
 });
 
 export const sealedChunkSchema = z.object({ type: z.literal("sealed_chunk"), job_id: jobId, data: b64 });
+
+/** The most chunks one `chunks` frame carries. */
+export const MAX_CHUNKS_PER_FRAME = 1024;
+
+/** Chunks sent together, in the order the worker produced them (protocol 2). */
+export const chunksSchema = z.object({
+  type: z.literal("chunks"),
+  chunks: z
+    .array(z.discriminatedUnion("type", [chunkSchema, sealedChunkSchema]))
+    .check(z.minLength(1), z.maxLength(MAX_CHUNKS_PER_FRAME)),
+});
 
 export const completionOutputSchema = z.object({
   content: z.string(),
@@ -108,6 +121,7 @@ export const workerMessageSchema = z.discriminatedUnion("type", [
   helloSchema,
   chunkSchema,
   sealedChunkSchema,
+  chunksSchema,
   resultSchema,
   jobErrorSchema,
   attestationSchema,
@@ -230,10 +244,29 @@ function validate<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T 
   return result.data;
 }
 
+/** A `chunks` frame of plain text chunks only, checked the way {@link plainTextChunk} checks one. */
+function plainTextChunks(value: unknown): Extract<WorkerMessage, { type: "chunks" }> | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (record.type !== "chunks") return undefined;
+  for (const key in record) if (key !== "type" && key !== "chunks") return undefined;
+  const items = record.chunks;
+  if (!Array.isArray(items) || items.length < 1 || items.length > MAX_CHUNKS_PER_FRAME) return undefined;
+  const chunks: Array<Extract<WorkerMessage, { type: "chunk" }>> = [];
+  for (const item of items) {
+    const chunk = plainTextChunk(item);
+    if (chunk === undefined) return undefined;
+    chunks.push(chunk);
+  }
+  return { type: "chunks", chunks };
+}
+
 /** Parses a frame a worker sent. @throws ProtocolError */
 export function parseWorkerMessage(text: string): WorkerMessage {
   const value = parseJson(text, "worker message");
-  return plainTextChunk(value) ?? validate(workerMessageSchema, value, "worker message");
+  return (
+    plainTextChunk(value) ?? plainTextChunks(value) ?? validate(workerMessageSchema, value, "worker message")
+  );
 }
 
 /** Parses a frame the orchestrator sent. @throws ProtocolError */

@@ -179,11 +179,39 @@ describe("orchestrator: jobs", () => {
     await expectNothingHeld();
   });
 
+  it("streams the chunks of a chunks frame one by one, in order", async () => {
+    const w = await worker({ name: "batching" });
+    const pieces = ["Hello ", "from a ", "scripted worker."];
+    w.script = () => ({ kind: "answer", stream: pieces, batch: true });
+    const response = await chat({ stream: true });
+    expect(response.status).toBe(200);
+    const deltas = (await response.text())
+      .split("\n\n")
+      .filter((event) => event.startsWith("data: {"))
+      .map(
+        (event) =>
+          JSON.parse(event.slice("data: ".length)) as { choices: { delta?: { content?: string } }[] },
+      )
+      .map((chunk) => chunk.choices[0]?.delta?.content)
+      .filter((content) => content !== undefined && content !== "");
+    expect(deltas).toEqual(pieces);
+    w.close();
+    await expectNothingHeld();
+  });
+
   it("refunds in full on every failure path", async () => {
-    const scripts = ["error", "garbage", "bad-receipt", "disconnect-mid-stream", "hang"] as const;
+    const scripts = [
+      "error",
+      "garbage",
+      "garbage-chunks",
+      "bad-receipt",
+      "disconnect-mid-stream",
+      "hang",
+    ] as const;
     const expected = {
       error: [502, "worker_failed"],
       garbage: [502, "worker_failed"],
+      "garbage-chunks": [502, "worker_failed"],
       "bad-receipt": [502, "worker_output_invalid"],
       "disconnect-mid-stream": [502, "worker_disconnected"],
       hang: [504, "job_timeout"],

@@ -149,6 +149,26 @@ const REPUTATION_BAD_OUTPUT = -100;
 const REPUTATION_VALIDATED = 5;
 const REPUTATION_SLASHED = -400;
 
+/**
+ * The job ids a frame that failed to parse names, read leniently: its `job_id`, or each `job_id` in
+ * its `chunks`. A frame that is not even JSON names none.
+ */
+function namedJobIds(text: string): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (typeof value !== "object" || value === null) return [];
+  const { job_id: jobId, chunks } = value as { job_id?: unknown; chunks?: unknown };
+  const items: unknown[] = Array.isArray(chunks) ? chunks : [];
+  const named = items.map((item) =>
+    typeof item === "object" && item !== null ? (item as { job_id?: unknown }).job_id : undefined,
+  );
+  return [jobId, ...named].filter((id): id is string => typeof id === "string");
+}
+
 function newJobId(): string {
   return `job_${toHex(randomBytes(12))}`;
 }
@@ -447,22 +467,22 @@ export class Orchestrator {
     this.#emit({ type: "worker.left", at: this.#at(), workerId: session.id });
   }
 
-  /** A frame that does not parse: fail the job it names, or drop the connection. */
+  /** A frame that does not parse: fail the jobs it names (a `chunks` frame may name several), or drop the connection. */
   #garbage(session: WorkerSession, text: string, error: unknown): void {
-    let jobId: unknown;
-    try {
-      jobId = (JSON.parse(text) as { job_id?: unknown }).job_id;
-    } catch {
-      jobId = undefined;
+    const sinks = new Map<string, JobSink>();
+    for (const jobId of namedJobIds(text)) {
+      const sink = session.jobs.get(jobId);
+      if (sink) sinks.set(jobId, sink);
     }
-    const sink = typeof jobId === "string" ? session.jobs.get(jobId) : undefined;
-    if (sink) {
-      sink.onMessage({
-        type: "job_error",
-        job_id: jobId as string,
-        code: "backend_failed",
-        message: `malformed message: ${(error as ProtocolError).message}`,
-      });
+    if (sinks.size > 0) {
+      for (const [jobId, sink] of sinks) {
+        sink.onMessage({
+          type: "job_error",
+          job_id: jobId,
+          code: "backend_failed",
+          message: `malformed message: ${(error as ProtocolError).message}`,
+        });
+      }
       void this.#adjustReputation(session, REPUTATION_BAD_OUTPUT);
       return;
     }
@@ -477,6 +497,9 @@ export class Orchestrator {
       case "result":
       case "job_error":
         session.jobs.get(message.job_id)?.onMessage(message);
+        return;
+      case "chunks":
+        for (const chunk of message.chunks) session.jobs.get(chunk.job_id)?.onMessage(chunk);
         return;
       case "attestation": {
         const waiter = session.pending.get(message.request_id);

@@ -7,6 +7,7 @@ import {
   outputHash,
   sha256Hex,
   toHex,
+  WORKER_PROTOCOL_VERSION,
 } from "@peercycles/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPeerTiny, peerTinyWeightsPath } from "../model/peer-tiny.js";
@@ -66,7 +67,7 @@ describe("worker host on the verified tier (real enclave process, in-test orches
   it("says hello with its tier, model, digest, key and terms, and gets its worker id", () => {
     expect(connection.hello).toMatchObject({
       type: "hello",
-      protocol: 1,
+      protocol: WORKER_PROTOCOL_VERSION,
       role: "worker",
       token: "pcw_test",
       name: "verified-test",
@@ -120,6 +121,15 @@ describe("worker host on the verified tier (real enclave process, in-test orches
     });
     expect(text.chunks.length).toBeGreaterThan(1);
     expect(text.chunks.map((c) => c.content ?? "").join("")).toBe(text.result?.output?.content);
+    // The first chunk alone (time to first token), the rest gathered into fewer frames than chunks.
+    const frames = connection.frames.filter(
+      (f) =>
+        (f.type === "chunk" && f.job_id === "j-stream") ||
+        (f.type === "chunks" && f.chunks[0]?.job_id === "j-stream"),
+    );
+    expect(frames[0]).toMatchObject({ type: "chunk", job_id: "j-stream" });
+    expect(frames.some((f) => f.type === "chunks")).toBe(true);
+    expect(frames.length).toBeLessThan(text.chunks.length);
 
     const tools = body("What is the weather in Paris?", {
       tools: [

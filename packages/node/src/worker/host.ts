@@ -1,6 +1,7 @@
 import {
   fromBase64Url,
   fromHex,
+  MAX_CHUNKS_PER_FRAME,
   type OrchestratorMessage,
   ProtocolError,
   TIERS,
@@ -8,12 +9,15 @@ import {
   toBase64Url,
   WORKER_PROTOCOL_VERSION,
   type WorkerHello,
+  type WorkerMessage,
 } from "@peercycles/protocol";
 import { type Logger, pino } from "pino";
 import { OrchestratorConnection, type ReconnectOptions, workerEndpointUrl } from "./connection.js";
 import { type EnclaveEntry, type EnclaveProcess, forkEnclave } from "./enclave-client.js";
 import { optionError, WorkerError } from "./errors.js";
 import type { BackendConfig, EnclaveConfig, EnclaveToHost, WorkerJobErrorCode } from "./ipc-messages.js";
+
+type ChunkMessage = Extract<WorkerMessage, { type: "chunk" | "sealed_chunk" }>;
 
 /**
  * The inference backend: the built-in `peer-tiny`, or an OpenAI-compatible upstream (vLLM, llama.cpp
@@ -357,8 +361,47 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     },
   );
 
+  /**
+   * Chunks go to the orchestrator as the enclave sends them: a job's first chunk at once (time to
+   * first token), later ones gathered until the end of this turn of the event loop and sent as one
+   * `chunks` frame (the enclave's IPC frame of several chunks arrives in one turn). A stream is
+   * otherwise one WebSocket frame per token, each a write here and a wake-up and parse there. Any
+   * other message sends the gathered chunks first, so a job's chunks always precede its result.
+   */
+  let pendingChunks: ChunkMessage[] = [];
+  let flushing: NodeJS.Immediate | undefined;
+  const streaming = new Set<string>();
+
+  function flushChunks(): void {
+    clearImmediate(flushing);
+    flushing = undefined;
+    const chunks = pendingChunks;
+    if (chunks.length === 0) return;
+    pendingChunks = [];
+    for (let start = 0; start < chunks.length; start += MAX_CHUNKS_PER_FRAME) {
+      const part = chunks.slice(start, start + MAX_CHUNKS_PER_FRAME);
+      connection.send(part.length === 1 ? (part[0] as ChunkMessage) : { type: "chunks", chunks: part });
+    }
+  }
+
+  function sendChunk(chunk: ChunkMessage): void {
+    pendingChunks.push(chunk);
+    if (!streaming.has(chunk.job_id)) {
+      streaming.add(chunk.job_id);
+      flushChunks();
+      return;
+    }
+    flushing ??= setImmediate(flushChunks);
+  }
+
+  /** Sends a message that is not a chunk, after the chunks gathered before it. */
+  function send(message: Exclude<WorkerMessage, ChunkMessage | { type: "chunks" }>): void {
+    flushChunks();
+    connection.send(message);
+  }
+
   function jobError(jobId: string, code: WorkerJobErrorCode, message: string) {
-    connection.send({ type: "job_error", job_id: jobId, code, message: message.slice(0, 2000) });
+    send({ type: "job_error", job_id: jobId, code, message: message.slice(0, 2000) });
     emit({ type: "job_finished", jobId, outcome: "job_error", code });
   }
 
@@ -366,6 +409,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const job = jobs.get(jobId);
     if (!job) return false;
     jobs.delete(jobId);
+    streaming.delete(jobId);
     job.finish();
     return true;
   }
@@ -446,7 +490,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       case "attest": {
         const requestId = message.request_id;
         void enclaveAttest(fromHex(message.nonce)).then((answer) => {
-          connection.send({
+          send({
             type: "attestation",
             request_id: requestId,
             ...(answer.bundle
@@ -457,7 +501,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         return;
       }
       case "reexecute":
-        connection.send({
+        send({
           type: "verdict",
           job_id: message.job_id,
           error: "this connection is a worker, not a validator",
@@ -477,7 +521,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         return;
       case "chunk":
         if (!jobs.has(message.jobId)) return;
-        connection.send({
+        sendChunk({
           type: "chunk",
           job_id: message.jobId,
           ...(message.content !== undefined ? { content: message.content } : {}),
@@ -486,11 +530,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         return;
       case "sealed_chunk":
         if (!jobs.has(message.jobId)) return;
-        connection.send({ type: "sealed_chunk", job_id: message.jobId, data: toBase64Url(message.data) });
+        sendChunk({ type: "sealed_chunk", job_id: message.jobId, data: toBase64Url(message.data) });
         return;
       case "result":
         if (!finishJob(message.jobId)) return;
-        connection.send({
+        send({
           type: "result",
           job_id: message.jobId,
           ...(message.output ? { output: message.output } : {}),
@@ -528,6 +572,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (stopped) return;
     stopped = true;
     closing = true;
+    flushChunks();
     await connection.close();
     await enclave.shutdown();
     if (error) rejectDone(error);

@@ -17,9 +17,18 @@ import { WebSocket } from "ws";
 
 /** What a scripted worker does with one job. */
 export type JobScript =
-  | { kind: "answer"; output?: WireCompletionOutput; stream?: string[]; delayMs?: number }
+  | {
+      kind: "answer";
+      output?: WireCompletionOutput;
+      stream?: string[];
+      /** Send the streamed pieces as one `chunks` frame instead of one `chunk` frame each. */
+      batch?: boolean;
+      delayMs?: number;
+    }
   | { kind: "error"; code?: "backend_failed" | "request_invalid" }
   | { kind: "garbage" }
+  /** A `chunks` frame whose second chunk does not parse. */
+  | { kind: "garbage-chunks" }
   | { kind: "bad-receipt" }
   | { kind: "disconnect-mid-stream" }
   | { kind: "hang" };
@@ -123,9 +132,13 @@ export class ScriptedWorker {
         const output = script.output ?? honest();
         if (script.delayMs) await new Promise((r) => setTimeout(r, script.delayMs));
         if (message.stream) {
-          for (const piece of script.stream ?? [output.content]) {
-            this.#send({ type: "chunk", job_id: message.job_id, content: piece });
-          }
+          const chunks = (script.stream ?? [output.content]).map((piece) => ({
+            type: "chunk",
+            job_id: message.job_id,
+            content: piece,
+          }));
+          if (script.batch) this.#send({ type: "chunks", chunks });
+          else for (const chunk of chunks) this.#send(chunk);
         }
         this.#send({
           type: "result",
@@ -146,6 +159,15 @@ export class ScriptedWorker {
         return;
       case "garbage":
         this.#send({ type: "result", job_id: message.job_id, output: 42 });
+        return;
+      case "garbage-chunks":
+        this.#send({
+          type: "chunks",
+          chunks: [
+            { type: "chunk", job_id: message.job_id, content: "Hello" },
+            { type: "chunk", job_id: message.job_id, content: 42 },
+          ],
+        });
         return;
       case "bad-receipt": {
         const output = honest();

@@ -35,7 +35,10 @@ export interface JobOutcome {
 export interface FakeConnection {
   readonly hello: WorkerHello;
   readonly workerId: string;
+  /** Every message after the hello, a `chunks` frame's chunks one by one. */
   readonly messages: WorkerMessage[];
+  /** The frames as they came (a `chunks` frame once). */
+  readonly frames: WorkerMessage[];
   readonly socket: WebSocket;
   readonly closed: Promise<{ code: number }>;
   send(message: object | string): void;
@@ -73,6 +76,7 @@ export async function startFakeOrchestrator(
 
   wss.on("connection", (socket) => {
     const messages: WorkerMessage[] = [];
+    const frames: WorkerMessage[] = [];
     const listeners = new Set<() => void>();
     let closeCode: (value: { code: number }) => void;
     const closed = new Promise<{ code: number }>((resolve) => {
@@ -103,12 +107,14 @@ export async function startFakeOrchestrator(
               : { type: "welcome", worker_id: workerId, reputation: 100, bond_credits: message.bond_credits },
           ),
         );
-        connection = makeConnection(socket, message, workerId, messages, listeners, closed);
+        connection = makeConnection(socket, message, workerId, messages, frames, listeners, closed);
         connections.push(connection);
         for (const waiter of waiters.splice(0)) waiter();
         return;
       }
-      messages.push(message);
+      frames.push(message);
+      if (message.type === "chunks") messages.push(...message.chunks);
+      else messages.push(message);
       for (const listener of listeners) listener();
     });
   });
@@ -143,6 +149,7 @@ function makeConnection(
   hello: WorkerHello,
   workerId: string,
   messages: WorkerMessage[],
+  frames: WorkerMessage[],
   listeners: Set<() => void>,
   closed: Promise<{ code: number }>,
 ): FakeConnection {
@@ -186,6 +193,7 @@ function makeConnection(
     hello,
     workerId,
     messages,
+    frames,
     socket,
     closed,
     send(message) {
