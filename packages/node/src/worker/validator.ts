@@ -131,7 +131,7 @@ export async function startValidator(options: ValidatorOptions): Promise<Validat
   }
   const { model, backend } = await backendOf(options);
   const logger = options.logger ?? pino({ level: "silent" });
-  // Verdicts are not signed in protocol v1; the key only fills hello's signing_key.
+  // Verdicts are not signed (worker protocol 2); the key only fills hello's signing_key.
   const signingKey = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
   const running = new Map<string, AbortController>();
   let workerId = "";
