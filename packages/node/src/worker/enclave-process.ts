@@ -4,48 +4,28 @@
  * process only relays bytes. It exits when the host goes away (the IPC channel closes) or says
  * `shutdown`.
  */
+import { createChunkBatcher } from "./chunk-batcher.js";
 import { createEnclaveRuntime, type EnclaveRuntime } from "./enclave-runtime.js";
 import type { EnclaveToHost, EnclaveToHostFrame, HostToEnclave } from "./ipc-messages.js";
 
 type Chunk = Extract<EnclaveToHost, { type: "chunk" | "sealed_chunk" }>;
 
-let pendingChunks: Chunk[] = [];
-let flushing: NodeJS.Immediate | undefined;
-
 function write(frame: EnclaveToHostFrame): void {
   if (process.connected) process.send?.(frame);
 }
 
-/** Sends the chunks of this turn of the event loop: one message, or one `chunks` frame for several. */
-function flushChunks(): void {
-  clearImmediate(flushing);
-  flushing = undefined;
-  const chunks = pendingChunks;
-  if (chunks.length === 0) return;
-  pendingChunks = [];
-  write(chunks.length === 1 ? (chunks[0] as Chunk) : { type: "chunks", messages: chunks });
-}
+/** A turn's chunks cross the pipe as one message, or one `chunks` frame for several. */
+const chunks = createChunkBatcher<Chunk>((batch) =>
+  write(batch.length === 1 ? (batch[0] as Chunk) : { type: "chunks", messages: batch }),
+);
 
-/** Jobs whose first chunk went out. */
-const started = new Set<string>();
-
-/**
- * A job's first chunk goes at once (time to first token); later chunks wait for the end of the turn.
- * Any other message first sends the waiting chunks, so the order holds.
- */
 function send(message: EnclaveToHost): void {
   if (message.type === "chunk" || message.type === "sealed_chunk") {
-    pendingChunks.push(message);
-    if (!started.has(message.jobId)) {
-      started.add(message.jobId);
-      flushChunks();
-      return;
-    }
-    flushing ??= setImmediate(flushChunks);
+    chunks.push(message.jobId, message);
     return;
   }
-  if (message.type === "result" || message.type === "job_error") started.delete(message.jobId);
-  flushChunks();
+  if (message.type === "result" || message.type === "job_error") chunks.end(message.jobId);
+  chunks.flush();
   write(message);
 }
 
@@ -54,7 +34,7 @@ let initializing = false;
 
 async function shutdown(code: number): Promise<void> {
   await runtime?.close().catch(() => undefined);
-  flushChunks();
+  chunks.flush();
   process.disconnect?.();
   process.exit(code);
 }

@@ -12,6 +12,7 @@ import {
   type WorkerMessage,
 } from "@peercycles/protocol";
 import { type Logger, pino } from "pino";
+import { createChunkBatcher } from "./chunk-batcher.js";
 import { OrchestratorConnection, type ReconnectOptions, workerEndpointUrl } from "./connection.js";
 import { type EnclaveEntry, type EnclaveProcess, forkEnclave } from "./enclave-client.js";
 import { optionError, WorkerError } from "./errors.js";
@@ -362,41 +363,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   );
 
   /**
-   * Chunks go to the orchestrator as the enclave sends them: a job's first chunk at once (time to
-   * first token), later ones gathered until the end of this turn of the event loop and sent as one
-   * `chunks` frame (the enclave's IPC frame of several chunks arrives in one turn). A stream is
-   * otherwise one WebSocket frame per token, each a write here and a wake-up and parse there. Any
-   * other message sends the gathered chunks first, so a job's chunks always precede its result.
+   * Chunks go to the orchestrator batched per turn (chunk-batcher.ts): the enclave's IPC frame of
+   * several chunks arrives in one turn and leaves as one `chunks` frame.
    */
-  let pendingChunks: ChunkMessage[] = [];
-  let flushing: NodeJS.Immediate | undefined;
-  const streaming = new Set<string>();
-
-  function flushChunks(): void {
-    clearImmediate(flushing);
-    flushing = undefined;
-    const chunks = pendingChunks;
-    if (chunks.length === 0) return;
-    pendingChunks = [];
-    for (let start = 0; start < chunks.length; start += MAX_CHUNKS_PER_FRAME) {
-      const part = chunks.slice(start, start + MAX_CHUNKS_PER_FRAME);
+  const chunks = createChunkBatcher<ChunkMessage>((batch) => {
+    for (let start = 0; start < batch.length; start += MAX_CHUNKS_PER_FRAME) {
+      const part = batch.slice(start, start + MAX_CHUNKS_PER_FRAME);
       connection.send(part.length === 1 ? (part[0] as ChunkMessage) : { type: "chunks", chunks: part });
     }
-  }
-
-  function sendChunk(chunk: ChunkMessage): void {
-    pendingChunks.push(chunk);
-    if (!streaming.has(chunk.job_id)) {
-      streaming.add(chunk.job_id);
-      flushChunks();
-      return;
-    }
-    flushing ??= setImmediate(flushChunks);
-  }
+  });
 
   /** Sends a message that is not a chunk, after the chunks gathered before it. */
   function send(message: Exclude<WorkerMessage, ChunkMessage | { type: "chunks" }>): void {
-    flushChunks();
+    chunks.flush();
     connection.send(message);
   }
 
@@ -409,7 +388,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const job = jobs.get(jobId);
     if (!job) return false;
     jobs.delete(jobId);
-    streaming.delete(jobId);
+    chunks.end(jobId);
     job.finish();
     return true;
   }
@@ -521,7 +500,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         return;
       case "chunk":
         if (!jobs.has(message.jobId)) return;
-        sendChunk({
+        chunks.push(message.jobId, {
           type: "chunk",
           job_id: message.jobId,
           ...(message.content !== undefined ? { content: message.content } : {}),
@@ -530,7 +509,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         return;
       case "sealed_chunk":
         if (!jobs.has(message.jobId)) return;
-        sendChunk({ type: "sealed_chunk", job_id: message.jobId, data: toBase64Url(message.data) });
+        chunks.push(message.jobId, {
+          type: "sealed_chunk",
+          job_id: message.jobId,
+          data: toBase64Url(message.data),
+        });
         return;
       case "result":
         if (!finishJob(message.jobId)) return;
@@ -572,7 +555,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (stopped) return;
     stopped = true;
     closing = true;
-    flushChunks();
+    chunks.flush();
     await connection.close();
     await enclave.shutdown();
     if (error) rejectDone(error);
