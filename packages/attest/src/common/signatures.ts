@@ -18,7 +18,6 @@ import { type NodeCrypto, nodeCrypto } from "./node-crypto.js";
 export type EcCurve = "P-256" | "P-384";
 export type HashName = "SHA-256" | "SHA-384" | "SHA-512";
 export type SignatureBackend = "node:crypto" | "webcrypto";
-export { type NodeCrypto, type NodeKeyObject, nodeCrypto } from "./node-crypto.js";
 
 let chosenBackend: SignatureBackend | undefined;
 
