@@ -22,7 +22,7 @@
  * other processes moves the numbers less; the processes of two contenders are interleaved.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -104,6 +104,8 @@ function importTimes(): void {
 interface Floor {
   /** `node` arguments of the floor process. */
   readonly args: string[];
+  /** The temporary folder holding the floor's script and objects. */
+  readonly dir: string;
 }
 
 /**
@@ -146,7 +148,7 @@ async function prepareFloor(): Promise<Floor> {
     absWorkingDir: packageRoot,
     logLevel: "silent",
   });
-  return { args: [join(dir, "floor-tdx.mjs"), join(dir, "objects.bin")] };
+  return { args: [join(dir, "floor-tdx.mjs"), join(dir, "objects.bin")], dir };
 }
 
 function cliTime(floor: Floor): void {
@@ -350,6 +352,7 @@ async function bundleSize(): Promise<void> {
     `${(initial.gzip / 1024).toFixed(1)} kB gzip`,
   ]);
   table(rows);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Newest modification time (ms) under `path`. */
@@ -375,8 +378,12 @@ export async function run(): Promise<void> {
   ensureBuilt();
   if (process.env.BENCH_START_ONLY === "bundle") return bundleSize();
   const floor = await prepareFloor();
-  importTimes();
-  cliTime(floor);
-  firstVerification(floor);
+  try {
+    importTimes();
+    cliTime(floor);
+    firstVerification(floor);
+  } finally {
+    rmSync(floor.dir, { recursive: true, force: true });
+  }
   await bundleSize();
 }
